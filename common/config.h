@@ -1,0 +1,62 @@
+/*
+ * config: the server's settings and where they come from.
+ *
+ * Precedence, lowest first: built-in defaults, the JSON config file,
+ * DIDTRON_* environment variables, command-line flags. Every setting has
+ * one name used in all three places: "max_message_bytes" in the file,
+ * DIDTRON_MAX_MESSAGE_BYTES in the environment, --max-message-bytes on the
+ * command line. One table in config.c lists them.
+ */
+#ifndef DIDTRON_CONFIG_H
+#define DIDTRON_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    char listen[128];          /* "127.0.0.1:7480", "[::1]:7480" */
+    char database[1024];       /* libpq conninfo */
+    char instance[64];         /* name in system.info and logs; default host:pid */
+    char schema_dir[1024];     /* where NNNN_name.sql migrations live */
+    char tls_cert[1024];       /* PEM; with tls_key turns on wss/https */
+    char tls_key[1024];
+    char log_level[16];
+    int workers;               /* worker threads, one database connection each */
+    int max_message_bytes;
+    int max_json_depth;
+    int max_string_bytes;
+    int max_inflight;          /* unanswered requests per connection */
+    int session_ttl_seconds;
+    int login_window_seconds;  /* rate-limit window for failed logins */
+    int login_max_per_user;    /* failures per username in the window */
+    int login_max_per_address; /* failures per address in the window */
+    int shutdown_grace_ms;     /* SIGTERM: how long in-flight work may take */
+    int password_cost;         /* scrypt log2(N) for new password hashes */
+    bool demo;                 /* demo data; admin/admin allowed */
+    bool allow_remote;         /* plain ws on a non-loopback address */
+} dt_config;
+
+void config_defaults(dt_config *c);
+
+/* Set one setting by name from text ("workers", "4"). Returns 0, or -1 with
+ * a message in err naming the setting. */
+int config_set(dt_config *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* Apply a parsed config file (a JSON object). Unknown keys are errors. */
+int config_apply_json(dt_config *c, json_t *obj, char *err, size_t errlen);
+
+/* Apply DIDTRON_<NAME> variables from an environ-style array. */
+int config_apply_env(dt_config *c, char *const *envp, char *err, size_t errlen);
+
+/* Does "--name-with-dashes" name a setting? Returns the setting's name
+ * ("name_with_dashes") in buf, or NULL. Boolean flags take no value. */
+const char *config_flag_name(const char *flag, char *buf, size_t n, bool *is_bool);
+
+/* Split c->listen into host and port. Returns -1 when malformed. */
+int config_listen_split(const char *listen, char *host, size_t hostlen, int *port);
+
+/* Print every setting's name, env variable and default to f (for --help). */
+void config_describe(void *file);
+
+#endif

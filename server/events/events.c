@@ -1,0 +1,313 @@
+#include "events.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonrpc.h"
+#include "log.h"
+#include "../db/db.h"
+
+#define CHANNEL "didtron_events"
+#define MAX_NOTIFY_BYTES 7900
+
+/* Later issues add their topics here (alert.fired, ticket.created, ...). */
+static const event_topic topics[] = {
+    { "user.created", ROLES_ADMIN },
+    { "user.updated", ROLES_ADMIN },
+    { "audit.recorded", ROLES_ADMIN },
+};
+#define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
+_Static_assert(sizeof topics / sizeof topics[0] <= 64, "one bit per topic");
+
+int event_topic_index(const char *name)
+{
+    for (int i = 0; name && i < NTOPICS; i++)
+        if (!strcmp(topics[i].name, name))
+            return i;
+    return -1;
+}
+
+const event_topic *event_topic_at(int i)
+{
+    return i >= 0 && i < NTOPICS ? &topics[i] : NULL;
+}
+
+bool event_visible(const event_msg *m, const rpc_session *s)
+{
+    const event_topic *t = event_topic_at(m->topic);
+    if (!t || s->role == ROLE_NONE || !(t->roles & s->role))
+        return false;
+    if (s->role == ROLE_CUSTOMER)
+        return m->carrier_id != 0 && m->carrier_id == s->carrier_id;
+    return true;
+}
+
+static int notify(rpc_call *c, json_t *payload)
+{
+    char *text = json_dumps(payload, JSON_COMPACT);
+    json_decref(payload);
+    if (!text)
+        return rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
+    if (strlen(text) > MAX_NOTIFY_BYTES) {
+        log_error("%s: event of %zu bytes is too large for NOTIFY", c->method, strlen(text));
+        free(text);
+        return rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
+    }
+    PGresult *r = rpc_query(c, "SELECT pg_notify('" CHANNEL "', $1)", 1, text);
+    free(text);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int rpc_emit(rpc_call *c, const char *topic, json_t *data, long long carrier_id)
+{
+    if (event_topic_index(topic) < 0) {
+        log_error("%s: emit of unknown topic %s", c->method, topic);
+        return rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
+    }
+    return notify(c, json_pack("{s:s, s:I, s:O}", "t", topic, "c", (json_int_t)carrier_id,
+                               "d", data ? data : json_null()));
+}
+
+int rpc_revoke_sessions(rpc_call *c, long long user_id, long long session_id)
+{
+    return notify(c, json_pack("{s:s, s:I, s:I}", "t", "_revoke", "u", (json_int_t)user_id,
+                               "s", (json_int_t)session_id));
+}
+
+/* ---- listener thread ---- */
+
+static pthread_t thread;
+static bool running;
+static int stop_pipe[2] = { -1, -1 };
+static char *conninfo_copy;
+static void (*wake_fn)(void);
+static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static event_msg *qhead, *qtail;
+
+void event_msg_free(event_msg *m)
+{
+    if (m) {
+        free(m->text);
+        free(m);
+    }
+}
+
+event_msg *events_take(void)
+{
+    pthread_mutex_lock(&qlock);
+    event_msg *m = qhead;
+    qhead = qtail = NULL;
+    pthread_mutex_unlock(&qlock);
+    return m;
+}
+
+static void queue(event_msg *m)
+{
+    pthread_mutex_lock(&qlock);
+    if (qtail)
+        qtail->next = m;
+    else
+        qhead = m;
+    qtail = m;
+    pthread_mutex_unlock(&qlock);
+}
+
+static event_msg *decode(const char *payload)
+{
+    json_t *j = json_loads(payload, 0, NULL);
+    const char *t = json_string_value(json_object_get(j, "t"));
+    event_msg *m = NULL;
+    if (!t)
+        goto out;
+    m = calloc(1, sizeof *m);
+    if (!m)
+        goto out;
+    if (!strcmp(t, "_revoke")) {
+        m->topic = -1;
+        m->revoke_user_id = (long long)json_integer_value(json_object_get(j, "u"));
+        m->revoke_session_id = (long long)json_integer_value(json_object_get(j, "s"));
+        goto out;
+    }
+    m->topic = event_topic_index(t);
+    m->carrier_id = (long long)json_integer_value(json_object_get(j, "c"));
+    m->text = rpc_event_dump(t, json_object_get(j, "d"));
+    if (m->topic < 0 || !m->text) {
+        event_msg_free(m);
+        m = NULL;
+    } else {
+        m->len = strlen(m->text);
+    }
+out:
+    json_decref(j);
+    return m;
+}
+
+static PGconn *listen_connect(void)
+{
+    char err[512];
+    PGconn *db = db_connect(conninfo_copy, err, sizeof err);
+    if (!db) {
+        log_warn("events: cannot connect: %s", err);
+        return NULL;
+    }
+    PGresult *r = PQexec(db, "LISTEN " CHANNEL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        log_warn("events: LISTEN failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(db);
+        return NULL;
+    }
+    PQclear(r);
+    return db;
+}
+
+static void *listener_main(void *arg)
+{
+    PGconn *db = arg;
+    int backoff_ms = 100;
+    for (;;) {
+        if (!db) {
+            struct pollfd p = { stop_pipe[0], POLLIN, 0 };
+            if (poll(&p, 1, backoff_ms) > 0)
+                break;
+            backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+            db = listen_connect();
+            if (db)
+                log_info("events: listening again (events during the gap are lost)");
+            continue;
+        }
+        backoff_ms = 100;
+        struct pollfd p[2] = { { PQsocket(db), POLLIN, 0 }, { stop_pipe[0], POLLIN, 0 } };
+        int n = poll(p, 2, 1000);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        if (!PQconsumeInput(db) || PQstatus(db) != CONNECTION_OK) {
+            log_warn("events: connection lost: %s", PQerrorMessage(db));
+            PQfinish(db);
+            db = NULL;
+            continue;
+        }
+        int got = 0;
+        PGnotify *nt;
+        while ((nt = PQnotifies(db))) {
+            event_msg *m = decode(nt->extra);
+            if (m) {
+                queue(m);
+                got++;
+            }
+            PQfreemem(nt);
+        }
+        if (got && wake_fn)
+            wake_fn();
+    }
+    if (db)
+        PQfinish(db);
+    return NULL;
+}
+
+int events_start(const char *conninfo, void (*wake)(void), char *err, size_t errlen)
+{
+    wake_fn = wake;
+    conninfo_copy = strdup(conninfo);
+    if (!conninfo_copy || pipe(stop_pipe)) {
+        snprintf(err, errlen, "cannot start the event listener");
+        return -1;
+    }
+    PGconn *db = listen_connect();
+    if (!db) {
+        snprintf(err, errlen, "cannot LISTEN for events");
+        return -1;
+    }
+    if (pthread_create(&thread, NULL, listener_main, db)) {
+        PQfinish(db);
+        snprintf(err, errlen, "cannot start the event listener thread");
+        return -1;
+    }
+    running = true;
+    return 0;
+}
+
+void events_stop(void)
+{
+    if (running) {
+        ssize_t w = write(stop_pipe[1], "x", 1);
+        (void)w;
+        pthread_join(thread, NULL);
+        running = false;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (stop_pipe[i] >= 0)
+            close(stop_pipe[i]);
+        stop_pipe[i] = -1;
+    }
+    event_msg *m = events_take();
+    while (m) {
+        event_msg *next = m->next;
+        event_msg_free(m);
+        m = next;
+    }
+    free(conninfo_copy);
+    conninfo_copy = NULL;
+}
+
+/* ---- subscribe / unsubscribe (inline, WebSocket only) ---- */
+
+static int change_subscriptions(rpc_call *c, bool add)
+{
+    event_subscriptions *subs = c->transport;
+    json_t *list = json_object_get(c->params, "topics");
+    size_t i;
+    json_t *t;
+    uint64_t bits = 0;
+    json_array_foreach(list, i, t) {
+        char field[32];
+        snprintf(field, sizeof field, "topics[%zu]", i);
+        int idx = event_topic_index(json_string_value(t));
+        if (idx < 0) {
+            rpc_field_error(c, field, "is not a known topic");
+            continue;
+        }
+        if (add && !(topics[idx].roles & c->session->role)) {
+            rpc_field_error(c, field, "is not allowed for your role");
+            continue;
+        }
+        bits |= (uint64_t)1 << idx;
+    }
+    if (c->err_code)
+        return -1;
+    if (add)
+        subs->mask |= bits;
+    else
+        subs->mask &= ~bits;
+    json_t *now = json_array();
+    for (int k = 0; k < NTOPICS; k++)
+        if (subs->mask & ((uint64_t)1 << k))
+            json_array_append_new(now, json_string(topics[k].name));
+    c->result = json_pack("{s:o}", "topics", now);
+    return 0;
+}
+
+static int subscribe(rpc_call *c) { return change_subscriptions(c, true); }
+static int unsubscribe(rpc_call *c) { return change_subscriptions(c, false); }
+
+static const rpc_field topics_params[] = {
+    { "topics", F_ARRAY, F_REQUIRED, 0, 64, NULL },
+    { NULL },
+};
+
+const rpc_method event_methods[] = {
+    { "subscribe", subscribe, ROLES_ANY, RPC_INLINE | RPC_WS_ONLY, topics_params },
+    { "unsubscribe", unsubscribe, ROLES_ANY, RPC_INLINE | RPC_WS_ONLY, topics_params },
+    { NULL },
+};

@@ -1,0 +1,771 @@
+/*
+ * server.c: connections, framing, and the hand-off between the service
+ * thread and the workers.
+ *
+ * Each connection (WebSocket or HTTP) has a slot in a table; its id is
+ * (generation << 32 | slot), so a reply coming back from a worker for a
+ * connection that has since closed finds a different generation and is
+ * dropped instead of touching freed memory. Replies and events are queued
+ * per connection and written only from LWS_CALLBACK_*_WRITEABLE.
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonrpc.h"
+#include "log.h"
+#include "protocol.h"
+#include "timeutil.h"
+#include "../events/events.h"
+#include "../rpc/dispatch.h"
+#include "../rpc/metrics.h"
+#include "../rpc/registry.h"
+
+#define MAX_OUT_BYTES (64u * 1024 * 1024) /* a client this far behind is dropped */
+
+typedef struct out_msg {
+    struct out_msg *next;
+    size_t len;
+    unsigned char data[]; /* LWS_PRE bytes of headroom, then len bytes */
+} out_msg;
+
+typedef enum { HTTP_IDLE, HTTP_BODY, HTTP_WAITING, HTTP_HEADERS, HTTP_SEND_BODY } http_state;
+
+typedef struct conn {
+    struct lws *wsi;
+    uint64_t id;
+    bool ws;
+    char peer[64];
+
+    /* WebSocket */
+    char *rx;
+    size_t rx_len, rx_cap;
+    bool rx_discard;            /* rest of an oversize message */
+    out_msg *out_head, *out_tail;
+    size_t out_bytes;
+    rpc_session session;
+    event_subscriptions subs;
+    int inflight;
+
+    /* HTTP */
+    http_state hstate;
+    char route[16];
+    char bearer[80];
+    char *body;
+    size_t body_len;
+    bool body_too_large;
+    int status;
+    const char *content_type;
+    out_msg *response;
+} conn;
+
+static const dt_config *cfg;
+static rpc_limits limits;
+static struct lws_context *context;
+static atomic_bool stop_requested;
+static bool draining;
+
+/* ---- connection slots ---- */
+
+static conn **slots;
+static uint32_t *generations;
+static uint32_t nslots;
+
+static void slot_add(conn *c)
+{
+    uint32_t i;
+    for (i = 0; i < nslots && slots[i]; i++)
+        ;
+    if (i == nslots) {
+        uint32_t n = nslots ? nslots * 2 : 256;
+        conn **ns = realloc(slots, n * sizeof *ns);
+        if (!ns)
+            return;
+        slots = ns;
+        uint32_t *ng = realloc(generations, n * sizeof *ng);
+        if (!ng)
+            return;
+        generations = ng;
+        for (uint32_t k = nslots; k < n; k++) {
+            slots[k] = NULL;
+            generations[k] = 0;
+        }
+        nslots = n;
+    }
+    generations[i]++;
+    slots[i] = c;
+    c->id = ((uint64_t)generations[i] << 32) | i;
+}
+
+static void slot_remove(conn *c)
+{
+    uint32_t i = (uint32_t)(c->id & 0xffffffffu);
+    if (c->id && i < nslots && slots[i] == c)
+        slots[i] = NULL;
+    c->id = 0;
+}
+
+static conn *slot_find(uint64_t id)
+{
+    uint32_t i = (uint32_t)(id & 0xffffffffu);
+    if (i < nslots && slots[i] && slots[i]->id == id)
+        return slots[i];
+    return NULL;
+}
+
+/* ---- completion queue (workers -> service thread) ---- */
+
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static rpc_job *done_head, *done_tail;
+
+static void job_free(rpc_job *j)
+{
+    rpc_request_free(&j->req);
+    free(j->reply);
+    free(j);
+}
+
+static void worker_run(pool_job *pj, PGconn *db)
+{
+    rpc_job *j = (rpc_job *)pj;
+    rpc_execute(j, db);
+    pthread_mutex_lock(&done_lock);
+    j->next_done = NULL;
+    if (done_tail)
+        done_tail->next_done = j;
+    else
+        done_head = j;
+    done_tail = j;
+    pthread_mutex_unlock(&done_lock);
+    lws_cancel_service(context);
+}
+
+static void wake_service(void)
+{
+    lws_cancel_service(context);
+}
+
+/* ---- outbound ---- */
+
+static out_msg *msg_new(const char *text, size_t len)
+{
+    out_msg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m)
+        return NULL;
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->data + LWS_PRE, text, len);
+    return m;
+}
+
+static void ws_enqueue(conn *c, const char *text, size_t len)
+{
+    if (c->out_bytes + len > MAX_OUT_BYTES) {
+        log_warn("connection %s: %zu bytes unread, closing it", c->peer, c->out_bytes);
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"too slow", 8);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    out_msg *m = msg_new(text, len);
+    if (!m)
+        return;
+    if (c->out_tail)
+        c->out_tail->next = m;
+    else
+        c->out_head = m;
+    c->out_tail = m;
+    c->out_bytes += len;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void http_respond(conn *c, int status, const char *type, const char *body, size_t len)
+{
+    free(c->response);
+    c->response = msg_new(body, len);
+    c->status = status;
+    c->content_type = type;
+    c->hstate = HTTP_HEADERS;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void http_respond_text(conn *c, int status, const char *text)
+{
+    http_respond(c, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* ---- sessions held by connections ---- */
+
+static void ws_session_check(conn *c)
+{
+    if (c->session.user_id && c->session.expires_at <= time_now_usec() / 1000000) {
+        memset(&c->session, 0, sizeof c->session);
+        c->subs.mask = 0;
+    }
+}
+
+static void ws_session_ended(conn *c, const char *reason)
+{
+    memset(&c->session, 0, sizeof c->session);
+    c->subs.mask = 0;
+    json_t *data = json_pack("{s:s}", "reason", reason);
+    char *text = rpc_event_dump("session.ended", data);
+    json_decref(data);
+    if (text) {
+        ws_enqueue(c, text, strlen(text));
+        free(text);
+    }
+}
+
+/* ---- completions and events, on the service thread ---- */
+
+static void deliver_completions(void)
+{
+    pthread_mutex_lock(&done_lock);
+    rpc_job *j = done_head;
+    done_head = done_tail = NULL;
+    pthread_mutex_unlock(&done_lock);
+    while (j) {
+        rpc_job *next = j->next_done;
+        conn *c = slot_find(j->conn_id);
+        if (c && c->ws) {
+            c->inflight--;
+            if (j->session_change == SESSION_SET)
+                c->session = j->new_session;
+            else if (j->session_change == SESSION_CLEAR) {
+                memset(&c->session, 0, sizeof c->session);
+                c->subs.mask = 0;
+            }
+            if (j->reply)
+                ws_enqueue(c, j->reply, strlen(j->reply));
+        } else if (c) {
+            if (c->route[0] == 'h') /* healthz */
+                http_respond(c, j->code ? 503 : 200, "application/json",
+                             j->code ? "{\"status\":\"unavailable\"}" : "{\"status\":\"ok\"}",
+                             j->code ? 24 : 15);
+            else if (j->reply)
+                http_respond(c, 200, "application/json", j->reply, strlen(j->reply));
+            else
+                http_respond(c, 204, "application/json", "", 0);
+        }
+        job_free(j);
+        j = next;
+    }
+}
+
+static void deliver_events(void)
+{
+    event_msg *m = events_take();
+    while (m) {
+        event_msg *next = m->next;
+        if (m->topic >= 0)
+            metrics_event();
+        for (uint32_t i = 0; i < nslots; i++) {
+            conn *c = slots[i];
+            if (!c || !c->ws)
+                continue;
+            if (m->topic < 0) {
+                if (c->session.user_id && c->session.user_id == m->revoke_user_id &&
+                    (!m->revoke_session_id || c->session.session_id == m->revoke_session_id))
+                    ws_session_ended(c, "revoked");
+                continue;
+            }
+            ws_session_check(c);
+            if ((c->subs.mask & ((uint64_t)1 << m->topic)) && event_visible(m, &c->session))
+                ws_enqueue(c, m->text, m->len);
+        }
+        event_msg_free(m);
+        m = next;
+    }
+}
+
+/* ---- requests ---- */
+
+static rpc_job *job_new(conn *c)
+{
+    rpc_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->base.run = worker_run;
+    j->conn_id = c->id;
+    j->cfg = cfg;
+    j->started_usec = time_mono_usec();
+    snprintf(j->peer, sizeof j->peer, "%s", c->peer);
+    return j;
+}
+
+/* Parse and route one request. For WebSocket replies the result is
+ * queued on c; for HTTP, c gets its response when the job completes. */
+static void handle_request(conn *c, const char *text, size_t len)
+{
+    rpc_job *j = job_new(c);
+    if (!j)
+        return;
+    j->http = !c->ws;
+    rpc_parse_error perr;
+    const char *reply_now = NULL;
+    if (rpc_request_parse(text, len, &limits, &j->req, &perr)) {
+        rpc_job_error(j, perr.code, perr.message, NULL);
+        goto reply;
+    }
+    j->method = registry_find(j->req.method);
+    if (!j->method) {
+        rpc_job_error(j, RPC_METHOD_NOT_FOUND, "method not found", NULL);
+        goto reply;
+    }
+    if (draining) {
+        rpc_job_error(j, RPC_INTERNAL_ERROR, "the server is shutting down", NULL);
+        goto reply;
+    }
+    if (c->ws) {
+        ws_session_check(c);
+        j->session = c->session;
+        int deny = registry_authorize(j->method, &c->session);
+        if (deny) {
+            rpc_job_error(j, deny, deny == RPC_NOT_AUTHENTICATED ? "log in first"
+                                                                  : "your role may not call this method", NULL);
+            goto reply;
+        }
+        if (j->method->flags & RPC_INLINE) {
+            j->transport = &c->subs;
+            rpc_execute(j, NULL);
+            goto reply;
+        }
+        if (c->inflight >= cfg->max_inflight) {
+            json_t *d = json_pack("{s:i}", "retry_after_ms", 100);
+            rpc_job_error(j, RPC_RATE_LIMITED, "too many requests in flight on this connection", d);
+            json_decref(d);
+            goto reply;
+        }
+        c->inflight++;
+        pool_submit(&j->base);
+        return;
+    }
+    /* HTTP: authentication happens on the worker, from the bearer token. */
+    if (j->method->flags & RPC_WS_ONLY) {
+        rpc_job_error(j, RPC_INVALID_REQUEST, "this method needs a WebSocket connection", NULL);
+        goto reply;
+    }
+    snprintf(j->bearer, sizeof j->bearer, "%s", c->bearer);
+    c->hstate = HTTP_WAITING;
+    pool_submit(&j->base);
+    return;
+reply:
+    reply_now = j->reply;
+    if (c->ws) {
+        if (reply_now)
+            ws_enqueue(c, reply_now, strlen(reply_now));
+    } else if (reply_now) {
+        http_respond(c, 200, "application/json", reply_now, strlen(reply_now));
+    } else {
+        http_respond(c, 204, "application/json", "", 0);
+    }
+    job_free(j);
+}
+
+static void submit_health(conn *c)
+{
+    rpc_job *j = job_new(c);
+    if (!j)
+        return;
+    j->req.id = json_null();
+    j->req.notification = true;
+    j->req.params = j->req.root = json_object();
+    j->method = registry_find("system.health");
+    c->hstate = HTTP_WAITING;
+    pool_submit(&j->base);
+}
+
+/* ---- lws callback ---- */
+
+static void conn_free_buffers(conn *c)
+{
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = c->rx_cap = 0;
+    while (c->out_head) {
+        out_msg *n = c->out_head->next;
+        free(c->out_head);
+        c->out_head = n;
+    }
+    c->out_tail = NULL;
+    c->out_bytes = 0;
+    free(c->body);
+    c->body = NULL;
+    free(c->response);
+    c->response = NULL;
+}
+
+static void peer_of(struct lws *wsi, conn *c)
+{
+    char buf[64] = "";
+    lws_get_peer_simple(wsi, buf, sizeof buf);
+    snprintf(c->peer, sizeof c->peer, "%s", buf);
+}
+
+static bool rx_append(conn *c, const void *in, size_t len)
+{
+    if (c->rx_len + len > (size_t)cfg->max_message_bytes)
+        return false;
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 4096;
+        while (cap < c->rx_len + len + 1)
+            cap *= 2;
+        char *n = realloc(c->rx, cap);
+        if (!n)
+            return false;
+        c->rx = n;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    return true;
+}
+
+static int ws_writeable(conn *c)
+{
+    out_msg *m = c->out_head;
+    if (!m)
+        return 0;
+    c->out_head = m->next;
+    if (!c->out_head)
+        c->out_tail = NULL;
+    c->out_bytes -= m->len;
+    int n = lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    free(m);
+    if (n < 0)
+        return -1;
+    if (c->out_head)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+static int http_writeable(conn *c)
+{
+    if (c->hstate == HTTP_HEADERS) {
+        unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+        size_t len = c->response ? c->response->len : 0;
+        if (lws_add_http_common_headers(c->wsi, (unsigned int)c->status, c->content_type, len, &p, end) ||
+            lws_add_http_header_by_name(c->wsi, (const unsigned char *)"cache-control:",
+                                        (const unsigned char *)"no-store", 8, &p, end) ||
+            lws_finalize_write_http_header(c->wsi, start, &p, end))
+            return -1;
+        c->hstate = HTTP_SEND_BODY;
+        if (len) {
+            lws_callback_on_writable(c->wsi);
+            return 0;
+        }
+    } else if (c->hstate == HTTP_SEND_BODY && c->response && c->response->len) {
+        if (lws_write(c->wsi, c->response->data + LWS_PRE, c->response->len, LWS_WRITE_HTTP_FINAL) < 0)
+            return -1;
+    } else {
+        return 0;
+    }
+    free(c->response);
+    c->response = NULL;
+    c->hstate = HTTP_IDLE;
+    return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+static void http_begin(struct lws *wsi, conn *c, const char *path)
+{
+    if (!c->id) {
+        c->wsi = wsi;
+        slot_add(c);
+        peer_of(wsi, c);
+    }
+    metrics_http_request();
+    free(c->body);
+    c->body = NULL;
+    c->body_len = 0;
+    c->body_too_large = false;
+    c->bearer[0] = '\0';
+    c->route[0] = '\0';
+    bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+    bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+    if (!strcmp(path, "/rpc")) {
+        if (!post) {
+            http_respond_text(c, 405, "use POST /rpc with a JSON-RPC body\n");
+            return;
+        }
+        char auth[128] = "";
+        if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+            !strncasecmp(auth, "Bearer ", 7))
+            snprintf(c->bearer, sizeof c->bearer, "%.79s", auth + 7);
+        snprintf(c->route, sizeof c->route, "rpc");
+        c->hstate = HTTP_BODY;
+        return;
+    }
+    if (!get) {
+        http_respond_text(c, 405, "method not allowed\n");
+        return;
+    }
+    if (!strcmp(path, "/healthz")) {
+        snprintf(c->route, sizeof c->route, "healthz");
+        submit_health(c);
+    } else if (!strcmp(path, "/metrics")) {
+        char *text = metrics_render();
+        if (text) {
+            http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+            free(text);
+        } else {
+            http_respond_text(c, 500, "out of memory\n");
+        }
+    } else {
+        http_respond_text(c, 404, "not found\n");
+    }
+}
+
+static int net_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        deliver_completions();
+        deliver_events();
+        return 0;
+
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64] = "";
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws"))
+            return 1;
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(c, 0, sizeof *c);
+        c->wsi = wsi;
+        c->ws = true;
+        slot_add(c);
+        peer_of(wsi, c);
+        metrics_connection(1);
+        return 0;
+
+    case LWS_CALLBACK_RECEIVE:
+        if (lws_is_first_fragment(wsi)) {
+            c->rx_len = 0;
+            c->rx_discard = false;
+        }
+        if (lws_frame_is_binary(wsi)) {
+            c->rx_discard = true;
+        } else if (!c->rx_discard && !rx_append(c, in, len)) {
+            log_warn("connection %s: message over %d bytes, closing it", c->peer, cfg->max_message_bytes);
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"message too large", 17);
+            return -1;
+        }
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+            return 0;
+        if (c->rx_discard) {
+            char *text = rpc_error_dump(NULL, RPC_INVALID_REQUEST, "send JSON as text messages", NULL);
+            if (text) {
+                ws_enqueue(c, text, strlen(text));
+                free(text);
+            }
+        } else {
+            c->rx[c->rx_len] = '\0';
+            handle_request(c, c->rx, c->rx_len);
+        }
+        c->rx_len = 0;
+        if (c->rx_cap > 65536) { /* give back what one big message took */
+            free(c->rx);
+            c->rx = NULL;
+            c->rx_cap = 0;
+        }
+        return 0;
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_writeable(c);
+
+    case LWS_CALLBACK_CLOSED:
+        metrics_connection(-1);
+        slot_remove(c);
+        conn_free_buffers(c);
+        return 0;
+
+    case LWS_CALLBACK_HTTP:
+        http_begin(wsi, c, in ? (const char *)in : "");
+        return 0;
+
+    case LWS_CALLBACK_HTTP_BODY:
+        if (c->hstate != HTTP_BODY)
+            return 0;
+        if (c->body_len + len > (size_t)cfg->max_message_bytes) {
+            c->body_too_large = true;
+            return 0;
+        }
+        {
+            char *n = realloc(c->body, c->body_len + len + 1);
+            if (!n)
+                return -1;
+            c->body = n;
+            memcpy(c->body + c->body_len, in, len);
+            c->body_len += len;
+        }
+        return 0;
+
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->hstate != HTTP_BODY)
+            return 0;
+        if (c->body_too_large) {
+            http_respond_text(c, 413, "request body too large\n");
+            return 0;
+        }
+        handle_request(c, c->body ? c->body : "", c->body_len);
+        return 0;
+
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return http_writeable(c);
+
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (c && c->id && !c->ws) {
+            slot_remove(c);
+            conn_free_buffers(c);
+        }
+        return 0;
+
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static struct lws_protocols protocols[] = {
+    { "http", net_callback, sizeof(conn), 0, 0, NULL, 0 },
+    { DIDTRON_SUBPROTOCOL, net_callback, sizeof(conn), 65536, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* ---- signals and the main loop ---- */
+
+static sigset_t stop_signals;
+
+static void *signal_thread(void *arg)
+{
+    (void)arg;
+    int sig;
+    if (sigwait(&stop_signals, &sig) == 0) {
+        log_info("signal %d: finishing in-flight requests", sig);
+        atomic_store(&stop_requested, true);
+        lws_cancel_service(context);
+    }
+    return NULL;
+}
+
+static bool loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!strcmp(host, "localhost"))
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+static bool all_written(void)
+{
+    for (uint32_t i = 0; i < nslots; i++)
+        if (slots[i] && (slots[i]->out_head || slots[i]->hstate == HTTP_HEADERS ||
+                         slots[i]->hstate == HTTP_SEND_BODY))
+            return false;
+    return true;
+}
+
+int net_serve(const dt_config *config)
+{
+    cfg = config;
+    limits.max_bytes = (size_t)cfg->max_message_bytes;
+    limits.max_depth = cfg->max_json_depth;
+    limits.max_string = (size_t)cfg->max_string_bytes;
+
+    char host[96];
+    int port;
+    if (config_listen_split(cfg->listen, host, sizeof host, &port)) {
+        log_error("listen: \"%s\" is not host:port", cfg->listen);
+        return 1;
+    }
+    bool tls = cfg->tls_cert[0] && cfg->tls_key[0];
+    if (!tls && !loopback(host) && !cfg->allow_remote) {
+        log_error("listen: plain ws/http on %s is refused; configure tls_cert/tls_key or set allow_remote", host);
+        return 1;
+    }
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = port;
+    info.iface = host;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (strchr(host, ':'))
+        info.options = 0;
+    if (tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+    }
+    context = lws_create_context(&info);
+    if (!context) {
+        log_error("cannot listen on %s (in use, or not an address of this machine)", cfg->listen);
+        return 1;
+    }
+
+    char err[256];
+    if (events_start(cfg->database, wake_service, err, sizeof err)) {
+        log_error("events: %s", err);
+        lws_context_destroy(context);
+        return 1;
+    }
+
+    pthread_t sigthr;
+    pthread_create(&sigthr, NULL, signal_thread, NULL);
+    log_info("didtrond %s listening on %s://%s:%d (ws at /ws, http at /rpc /healthz /metrics)",
+             cfg->instance, tls ? "https" : "http", host, port);
+
+    int n = 0;
+    while (n >= 0 && !atomic_load(&stop_requested))
+        n = lws_service(context, 0);
+
+    /* Drain: no new work; what is in flight finishes and is written. */
+    draining = true;
+    int64_t deadline = time_mono_usec() + (int64_t)cfg->shutdown_grace_ms * 1000;
+    while (time_mono_usec() < deadline) {
+        deliver_completions();
+        if (pool_pending() == 0 && all_written())
+            break;
+        lws_service(context, -1);
+        usleep(1000);
+    }
+    if (pool_pending())
+        log_warn("shutdown: %d requests still running after the grace period", pool_pending());
+    pool_stop();
+    deliver_completions();
+    lws_context_destroy(context);
+    events_stop();
+    pthread_cancel(sigthr);
+    pthread_join(sigthr, NULL);
+    free(slots);
+    free(generations);
+    slots = NULL;
+    generations = NULL;
+    nslots = 0;
+    log_info("didtrond stopped");
+    return 0;
+}
+
+void net_block_signals(void)
+{
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}

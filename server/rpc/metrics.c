@@ -1,0 +1,150 @@
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+#include "registry.h"
+
+/* Outcomes we count per method: "ok" and each error code of the contract. */
+static const int outcome_codes[] = {
+    0, RPC_PARSE_ERROR, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_INVALID_PARAMS,
+    RPC_INTERNAL_ERROR, RPC_NOT_AUTHENTICATED, RPC_FORBIDDEN, RPC_NOT_FOUND,
+    RPC_CONFLICT, RPC_CREDIT_LIMIT, RPC_RATE_LIMITED,
+};
+#define NOUT ((int)(sizeof outcome_codes / sizeof outcome_codes[0]))
+
+/* Latency buckets in microseconds (le, in seconds on the wire). */
+static const int64_t bucket_usec[] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+};
+#define NBUCKET ((int)(sizeof bucket_usec / sizeof bucket_usec[0]))
+
+static atomic_ulong *requests; /* [(nmethods + 1) * NOUT]; last row = unknown */
+static int nmethods;
+static atomic_ulong buckets[NBUCKET + 1];
+static atomic_ulong latency_sum_usec, latency_count;
+static atomic_long connections, pool_size, pool_busy, pool_queued;
+static atomic_ulong connections_total, http_requests, events_total;
+
+int metrics_init(void)
+{
+    nmethods = registry_count();
+    requests = calloc((size_t)(nmethods + 1) * NOUT, sizeof *requests);
+    return requests ? 0 : -1;
+}
+
+static int outcome_index(int code)
+{
+    for (int i = 0; i < NOUT; i++)
+        if (outcome_codes[i] == code)
+            return i;
+    return 5; /* anything else counts as internal */
+}
+
+void metrics_request(int method_index, int code, int64_t usec)
+{
+    if (!requests)
+        return;
+    int row = method_index >= 0 && method_index < nmethods ? method_index : nmethods;
+    atomic_fetch_add(&requests[row * NOUT + outcome_index(code)], 1);
+    int b = 0;
+    while (b < NBUCKET && usec > bucket_usec[b])
+        b++;
+    atomic_fetch_add(&buckets[b], 1);
+    atomic_fetch_add(&latency_sum_usec, (unsigned long)(usec < 0 ? 0 : usec));
+    atomic_fetch_add(&latency_count, 1);
+}
+
+void metrics_connection(int delta)
+{
+    atomic_fetch_add(&connections, delta);
+    if (delta > 0)
+        atomic_fetch_add(&connections_total, 1);
+}
+
+void metrics_http_request(void) { atomic_fetch_add(&http_requests, 1); }
+void metrics_pool_size(int n) { atomic_store(&pool_size, n); }
+void metrics_pool_busy(int delta) { atomic_fetch_add(&pool_busy, delta); }
+void metrics_pool_queued(int delta) { atomic_fetch_add(&pool_queued, delta); }
+void metrics_event(void) { atomic_fetch_add(&events_total, 1); }
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} sbuf;
+
+__attribute__((format(printf, 2, 3))) static void put(sbuf *s, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < s->cap - s->len) {
+            s->len += (size_t)n;
+            return;
+        }
+        size_t cap = (s->cap + (size_t)n + 1) * 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb)
+            return;
+        s->buf = nb;
+        s->cap = cap;
+    }
+}
+
+char *metrics_render(void)
+{
+    sbuf s = { malloc(8192), 0, 8192 };
+    if (!s.buf)
+        return NULL;
+    s.buf[0] = '\0';
+    put(&s, "# HELP didtron_connections Open WebSocket connections.\n# TYPE didtron_connections gauge\n");
+    put(&s, "didtron_connections %ld\n", atomic_load(&connections));
+    put(&s, "# HELP didtron_connections_total WebSocket connections accepted.\n# TYPE didtron_connections_total counter\n");
+    put(&s, "didtron_connections_total %lu\n", atomic_load(&connections_total));
+    put(&s, "# HELP didtron_http_requests_total HTTP requests served.\n# TYPE didtron_http_requests_total counter\n");
+    put(&s, "didtron_http_requests_total %lu\n", atomic_load(&http_requests));
+    put(&s, "# HELP didtron_events_total Events received for fan-out.\n# TYPE didtron_events_total counter\n");
+    put(&s, "didtron_events_total %lu\n", atomic_load(&events_total));
+    put(&s, "# HELP didtron_rpc_requests_total JSON-RPC requests by method and outcome.\n# TYPE didtron_rpc_requests_total counter\n");
+    for (int m = 0; m <= nmethods; m++) {
+        const char *name = m < nmethods ? registry_at(m)->name : "unknown";
+        for (int o = 0; o < NOUT; o++) {
+            unsigned long v = atomic_load(&requests[m * NOUT + o]);
+            if (!v)
+                continue;
+            char outcome[16];
+            if (outcome_codes[o] == 0)
+                snprintf(outcome, sizeof outcome, "ok");
+            else
+                snprintf(outcome, sizeof outcome, "%d", outcome_codes[o]);
+            put(&s, "didtron_rpc_requests_total{method=\"%s\",outcome=\"%s\"} %lu\n", name, outcome, v);
+        }
+    }
+    put(&s, "# HELP didtron_rpc_duration_seconds JSON-RPC request latency.\n# TYPE didtron_rpc_duration_seconds histogram\n");
+    unsigned long cum = 0;
+    for (int b = 0; b < NBUCKET; b++) {
+        cum += atomic_load(&buckets[b]);
+        put(&s, "didtron_rpc_duration_seconds_bucket{le=\"%lld.%06lld\"} %lu\n",
+            (long long)(bucket_usec[b] / 1000000), (long long)(bucket_usec[b] % 1000000), cum);
+    }
+    cum += atomic_load(&buckets[NBUCKET]);
+    put(&s, "didtron_rpc_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+    unsigned long sum = atomic_load(&latency_sum_usec);
+    put(&s, "didtron_rpc_duration_seconds_sum %lu.%06lu\n", sum / 1000000, sum % 1000000);
+    put(&s, "didtron_rpc_duration_seconds_count %lu\n", atomic_load(&latency_count));
+    put(&s, "# HELP didtron_db_pool_size Worker database connections.\n# TYPE didtron_db_pool_size gauge\n");
+    put(&s, "didtron_db_pool_size %ld\n", atomic_load(&pool_size));
+    put(&s, "# HELP didtron_db_pool_busy Worker connections running a request.\n# TYPE didtron_db_pool_busy gauge\n");
+    put(&s, "didtron_db_pool_busy %ld\n", atomic_load(&pool_busy));
+    put(&s, "# HELP didtron_db_pool_queued Requests waiting for a worker.\n# TYPE didtron_db_pool_queued gauge\n");
+    put(&s, "didtron_db_pool_queued %ld\n", atomic_load(&pool_queued));
+    return s.buf;
+}
