@@ -84,7 +84,7 @@ int rpc_request_parse(const char *buf, size_t len, const rpc_limits *lim,
         return fail(err, RPC_INVALID_REQUEST, "JSON nested too deeply");
 
     json_error_t jerr;
-    req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!req->root) {
         char msg[160];
         snprintf(msg, sizeof msg, "parse error at line %d column %d: %.100s",
