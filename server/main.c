@@ -107,6 +107,7 @@ static int configure(dt_config *cfg, int argc, char **argv, char **rest, int *nr
         gethostname(host, sizeof host - 1);
         snprintf(cfg->instance, sizeof cfg->instance, "%s:%d", host, (int)getpid());
     }
+    db_set_instance(cfg->instance);
     return 0;
 }
 

@@ -14,6 +14,9 @@
 /* Connect with our session settings (UTC, application_name). NULL and a
  * message in err on failure. */
 PGconn *db_connect(const char *conninfo, char *err, size_t errlen);
+/* Name connections "didtrond/<instance>" in pg_stat_activity. Call once at
+ * start-up, before any connection. */
+void db_set_instance(const char *instance);
 
 typedef struct pool_job {
     struct pool_job *next;

@@ -26,10 +26,17 @@ static void quiet_notice(void *arg, const char *message)
     log_debug("postgres: %s", message);
 }
 
+static char application_name[64] = "didtrond";
+
+void db_set_instance(const char *instance)
+{
+    snprintf(application_name, sizeof application_name, "didtrond/%s", instance);
+}
+
 PGconn *db_connect(const char *conninfo, char *err, size_t errlen)
 {
     const char *keys[] = { "dbname", "application_name", "options", NULL };
-    const char *vals[] = { conninfo, "didtrond", "-c TimeZone=UTC -c DateStyle=ISO", NULL };
+    const char *vals[] = { conninfo, application_name, "-c TimeZone=UTC -c DateStyle=ISO", NULL };
     PGconn *db = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(db) != CONNECTION_OK) {
         snprintf(err, errlen, "%s", PQerrorMessage(db));

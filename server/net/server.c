@@ -583,6 +583,8 @@ static int net_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         return ws_writeable(c);
 
     case LWS_CALLBACK_CLOSED:
+        if (!c->ws) /* never established (refused handshake) */
+            return 0;
         metrics_connection(-1);
         slot_remove(c);
         conn_free_buffers(c);
@@ -622,6 +624,9 @@ static int net_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_writeable(c);
 
+    /* lws frees the per-session data after DROP_PROTOCOL (end of an HTTP
+     * transaction): the slot must not outlive it. */
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
         if (c && c->id && !c->ws) {
             slot_remove(c);
