@@ -612,6 +612,82 @@ START_TEST(test_password_change_needs_the_current_one)
 }
 END_TEST
 
+/* ---- hostile input ---- */
+
+/* A small deterministic generator so a failure can be replayed. */
+static unsigned long long rng_state = 0x9E3779B97F4A7C15ULL;
+static unsigned rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)(rng_state >> 16);
+}
+
+START_TEST(test_random_garbage_never_crashes_the_server)
+{
+    static const char *const seeds[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"auth.login\",\"params\":{\"username\":\"nobody\",\"password\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"user.list\",\"params\":{\"filter\":{\"q\":\"a\"},\"limit\":5}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"subscribe\",\"params\":{\"topics\":[\"user.created\"]}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"user.update\",\"params\":{\"id\":1,\"version\":1}}",
+    };
+    static const char alphabet[] = "{}[]\",:0123456789-.eE truenullfalse\\u00\xc3\xa9\xff";
+    wsc *anon = ws_open(&A);
+    wsc *admin = login(&A, "root", "rootpass123");
+    char msg[512];
+    for (int i = 0; i < 1500; i++) {
+        wsc *c = i % 2 ? anon : admin;
+        size_t len;
+        if (i % 3 == 0) { /* pure noise */
+            len = rnd() % 200;
+            for (size_t k = 0; k < len; k++)
+                msg[k] = (char)(rnd() % 4 ? alphabet[rnd() % (sizeof alphabet - 1)] : (char)rnd());
+        } else { /* a valid request with a few bytes changed, cut or doubled */
+            const char *seed = seeds[rnd() % 4];
+            len = strlen(seed);
+            memcpy(msg, seed, len);
+            for (int m = 0; m < 1 + (int)(rnd() % 4); m++) {
+                size_t at = rnd() % len;
+                switch (rnd() % 3) {
+                case 0: msg[at] = alphabet[rnd() % (sizeof alphabet - 1)]; break;
+                case 1: len = at + 1; break;
+                default:
+                    if (len * 2 < sizeof msg) {
+                        memcpy(msg + len, msg, len);
+                        len *= 2;
+                    }
+                }
+            }
+        }
+        ck_assert_int_eq(wsc_send(c, msg, len), 0);
+        /* Drain what came back so far without waiting on notifications. */
+        free(wsc_recv(c, 1));
+    }
+    /* The server still answers both connections (past the garbage's own
+     * replies, some of which reuse ids), and health is fine. */
+    wsc *both[2] = { anon, admin };
+    for (int k = 0; k < 2; k++) {
+        const char probe[] = "{\"jsonrpc\":\"2.0\",\"id\":\"after-garbage\",\"method\":\"system.info\"}";
+        ck_assert_int_eq(wsc_send(both[k], probe, strlen(probe)), 0);
+        bool answered = false;
+        for (int n = 0; n < 5000 && !answered; n++) {
+            char *m = wsc_recv(both[k], T);
+            ck_assert_ptr_nonnull(m);
+            answered = strstr(m, "\"after-garbage\"") && strstr(m, "\"result\"");
+            free(m);
+        }
+        ck_assert(answered);
+    }
+    ck_assert(!wsc_is_closed(anon, NULL) && !wsc_is_closed(admin, NULL));
+    char *body = NULL;
+    ck_assert_int_eq(http_get(A.port, "/healthz", &body), 200);
+    free(body);
+    wsc_close(anon);
+    wsc_close(admin);
+}
+END_TEST
+
 /* ---- the database ---- */
 
 START_TEST(test_database_failure_is_an_internal_error_and_the_server_recovers)
@@ -737,6 +813,7 @@ int main(void)
     tcase_add_test(tc, test_lists_page_with_cursors);
     tcase_add_test(tc, test_disabling_a_user_ends_its_sessions);
     tcase_add_test(tc, test_password_change_needs_the_current_one);
+    tcase_add_test(tc, test_random_garbage_never_crashes_the_server);
     tcase_add_test(tc, test_migrations_are_idempotent_and_a_failed_one_changes_nothing);
     tcase_add_test(tc, test_demo_password_is_refused_outside_demo_mode);
     tcase_add_test(tc, test_sigterm_finishes_in_flight_requests);
