@@ -82,9 +82,10 @@ static int64_t deadline_after(int timeout_ms)
     return now_us() + (int64_t)timeout_ms * 1000;
 }
 
-static void set_err(const char *fmt, const char *detail)
+static void set_err(const char *what, const char *detail)
 {
-    snprintf(tl_err, sizeof tl_err, fmt, detail ? detail : "");
+    snprintf(tl_err, sizeof tl_err, "%s%s%s", what, detail ? ": " : "",
+             detail ? detail : "");
 }
 
 const char *wsc_last_error(void)
@@ -236,7 +237,7 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        set_err("connection failed: %s", in ? (const char *)in : "unknown");
+        set_err("connection failed", in ? (const char *)in : "unknown");
         if (c)
             mark_closed(c, 1006);
         return 0;
@@ -339,7 +340,7 @@ static struct lws_context *loop_ref(void)
     pthread_mutex_unlock(&create_lock);
     if (!tl_loop.ctx) {
         tl_loop.refs = 0;
-        set_err("lws_create_context failed%s", NULL);
+        set_err("lws_create_context failed", NULL);
         return NULL;
     }
     return tl_loop.ctx;
@@ -410,12 +411,12 @@ wsc *wsc_connect(const char *host, int port, const char *path,
 {
     tl_err[0] = '\0';
     if (!host || port <= 0 || port > 65535) {
-        set_err("bad address%s", NULL);
+        set_err("bad address", NULL);
         return NULL;
     }
     wsc *c = calloc(1, sizeof *c);
     if (!c) {
-        set_err("out of memory%s", NULL);
+        set_err("out of memory", NULL);
         return NULL;
     }
     struct lws_context *ctx = loop_ref();
@@ -441,7 +442,7 @@ wsc *wsc_connect(const char *host, int port, const char *path,
 
     if (!lws_client_connect_via_info(&i)) {
         if (!tl_err[0])
-            set_err("connection failed: %s", "could not start");
+            set_err("connection failed", "could not start");
         c->wsi = NULL; /* lws has already freed it */
         wsc_free(c);
         loop_unref();
@@ -453,11 +454,12 @@ wsc *wsc_connect(const char *host, int port, const char *path,
         pump(deadline);
 
     if (c->state != WSC_OPEN) {
-        if (c->state == WSC_CONNECTING)
-            set_err("connection failed: %s", "timeout");
-        else if (!tl_err[0])
-            set_err("connection failed: %s", "closed during handshake");
+        bool timed_out = c->state == WSC_CONNECTING;
         detach(c);
+        if (timed_out)
+            set_err("connection failed", "timeout");
+        else if (!tl_err[0])
+            set_err("connection failed", "closed during handshake");
         wsc_free(c);
         loop_unref();
         return NULL;
