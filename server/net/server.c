@@ -353,6 +353,10 @@ static void handle_request(conn *c, const char *text, size_t len)
         rpc_job_error(j, RPC_INVALID_REQUEST, "this method needs a WebSocket connection", NULL);
         goto reply;
     }
+    if (!c->bearer[0] && j->method->roles) {
+        rpc_job_error(j, RPC_NOT_AUTHENTICATED, "send Authorization: Bearer TOKEN (from auth.login)", NULL);
+        goto reply;
+    }
     snprintf(j->bearer, sizeof j->bearer, "%s", c->bearer);
     c->hstate = HTTP_WAITING;
     pool_submit(&j->base);
@@ -493,6 +497,12 @@ static void http_begin(struct lws *wsi, conn *c, const char *path)
     if (!strcmp(path, "/rpc")) {
         if (!post) {
             http_respond_text(c, 405, "use POST /rpc with a JSON-RPC body\n");
+            return;
+        }
+        /* lws 4.1 never completes a chunked request body: ask for a length
+         * instead of leaving the client waiting. */
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+            http_respond_text(c, 411, "POST /rpc needs a Content-Length\n");
             return;
         }
         char auth[128] = "";

@@ -236,7 +236,24 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static int http(int port, const char *path, const char *bearer, const char *data, size_t len, char **body)
+typedef struct {
+    const char *data;
+    size_t len, off;
+} feed;
+
+static size_t supply(char *buf, size_t size, size_t nmemb, void *userdata)
+{
+    feed *f = userdata;
+    size_t n = size * nmemb;
+    if (n > f->len - f->off)
+        n = f->len - f->off;
+    memcpy(buf, f->data + f->off, n);
+    f->off += n;
+    return n;
+}
+
+static int http_ex(int port, const char *path, const char *bearer, const char *data, size_t len, bool chunked,
+                   char **body)
 {
     CURL *h = curl_easy_init();
     char url[256], auth[160];
@@ -248,7 +265,13 @@ static int http(int port, const char *path, const char *bearer, const char *data
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &g);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (data) {
+    feed f = { data, len, 0 };
+    if (data && chunked) {
+        hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, supply);
+        curl_easy_setopt(h, CURLOPT_READDATA, &f);
+    } else if (data) {
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
@@ -273,10 +296,15 @@ static int http(int port, const char *path, const char *bearer, const char *data
 
 int http_get(int port, const char *path, char **body)
 {
-    return http(port, path, NULL, NULL, 0, body);
+    return http_ex(port, path, NULL, NULL, 0, false, body);
 }
 
 int http_post(int port, const char *path, const char *bearer, const char *data, size_t len, char **body)
 {
-    return http(port, path, bearer, data, len, body);
+    return http_ex(port, path, bearer, data, len, false, body);
+}
+
+int http_post_chunked(int port, const char *path, const char *data, size_t len, char **body)
+{
+    return http_ex(port, path, NULL, data, len, true, body);
 }

@@ -50,5 +50,7 @@ int didtrond_run(const char *const *args, const char *const *env);
  * (malloc'd, may be NULL). bearer may be NULL. */
 int http_get(int port, const char *path, char **body);
 int http_post(int port, const char *path, const char *bearer, const char *data, size_t len, char **body);
+/* The same with Transfer-Encoding: chunked and no Content-Length. */
+int http_post_chunked(int port, const char *path, const char *data, size_t len, char **body);
 
 #endif

@@ -426,6 +426,12 @@ START_TEST(test_http_rpc_with_bearer_token)
     ck_assert_int_eq(wsc_error_code(r), -32600);
     json_decref(r);
     free(body);
+    const char info[] = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"system.info\"}";
+    ck_assert_int_eq(http_post(B.port, "/rpc", NULL, info, strlen(info), &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "\"didtron\""));
+    free(body);
+    ck_assert_int_eq(http_post_chunked(B.port, "/rpc", info, strlen(info), &body), 411);
+    free(body);
     ck_assert_int_eq(http_get(B.port, "/rpc", &body), 405);
     free(body);
     ck_assert_int_eq(http_get(B.port, "/nowhere", &body), 404);
