@@ -11,6 +11,7 @@
 #include "log.h"
 #include "money.h"
 #include "timeutil.h"
+#include "validate.h"
 
 int rpc_fail(rpc_call *c, int code, const char *fmt, ...)
 {
@@ -104,9 +105,49 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* Does the tz database know this zone? Reads its file's magic. */
+static bool timezone_exists(const char *name)
+{
+    if (!valid_timezone_name(name))
+        return false;
+    char path[160], magic[4];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    bool ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+    fclose(f);
+    return ok;
+}
+
+static const char *check_text(field_type t, json_t *v)
+{
+    const char *s = json_string_value(v);
+    switch (t) {
+    case F_CURRENCY: return s && valid_currency(s) ? NULL : "must be an ISO 4217 currency code like \"USD\"";
+    case F_TIMEZONE: return s && timezone_exists(s) ? NULL : "must be a time zone like \"Europe/London\"";
+    case F_IP: return s && valid_ip_or_cidr(s) ? NULL : "must be an IPv4/IPv6 address or CIDR like \"192.0.2.0/24\"";
+    case F_EMAIL: return s && valid_email(s) ? NULL : "must be an e-mail address";
+    case F_PHONE: return s && valid_phone_number(s) ? NULL : "must be a number like \"+442071234567\"";
+    case F_PREFIX: return s && valid_prefix(s) ? NULL : "must be 1 to 32 digits";
+    case F_TECH_PREFIX: return s && valid_tech_prefix(s) ? NULL : "must be 1 to 16 of digits, # and *";
+    default: return NULL;
+    }
+}
+
 static const char *check_field(const rpc_field *f, json_t *v, char *msg, size_t n)
 {
     switch (f->type) {
+    case F_CURRENCY:
+    case F_TIMEZONE:
+    case F_IP:
+    case F_EMAIL:
+    case F_PHONE:
+    case F_PREFIX:
+    case F_TECH_PREFIX:
+        return check_text(f->type, v);
+    case F_ANY:
+        return NULL;
     case F_STRING: {
         if (!json_is_string(v))
             return "must be a string";
@@ -184,39 +225,84 @@ static const char *check_field(const rpc_field *f, json_t *v, char *msg, size_t 
     return "has an unknown type";
 }
 
-int rpc_validate(rpc_call *c, json_t *params, const rpc_field *fields)
+static int validate_object(rpc_call *c, json_t *params, const rpc_field *fields, const char *prefix, int depth);
+
+/* One present, non-null value. Returns the number of errors added. */
+static int validate_value(rpc_call *c, const rpc_field *f, json_t *v, const char *path, int depth)
+{
+    char msg[256];
+    const char *err = check_field(f, v, msg, sizeof msg);
+    if (err) {
+        rpc_field_error(c, path, err);
+        return 1;
+    }
+    int bad = 0;
+    if (f->type == F_OBJECT && f->sub && depth < 4)
+        bad += validate_object(c, v, f->sub, path, depth + 1);
+    if (f->type == F_ARRAY && f->items != F_ANY && f->items != F_STRING) {
+        rpc_field item = { .name = f->name, .type = f->items, .choices = f->choices, .min = 0, .max = 0 };
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            char ipath[200];
+            snprintf(ipath, sizeof ipath, "%.150s[%zu]", path, i);
+            const char *e = json_is_null(x) ? "must not be null" : check_field(&item, x, msg, sizeof msg);
+            if (e) {
+                rpc_field_error(c, ipath, e);
+                bad++;
+            }
+        }
+    } else if (f->type == F_ARRAY && f->items == F_STRING) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            if (!json_is_string(x) || json_string_length(x) > (f->min > 0 ? (size_t)f->min : 256)) {
+                char ipath[200];
+                snprintf(ipath, sizeof ipath, "%.150s[%zu]", path, i);
+                rpc_field_error(c, ipath, "must be a short string");
+                bad++;
+            }
+        }
+    }
+    return bad;
+}
+
+static int validate_object(rpc_call *c, json_t *params, const rpc_field *fields, const char *prefix, int depth)
 {
     int bad = 0;
     const char *key;
     json_t *v;
-    char msg[256];
+    char path[160];
     json_object_foreach(params, key, v) {
         const rpc_field *f = find_field(fields, key);
+        snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", key);
         if (!f) {
-            rpc_field_error(c, key, "is not a known field");
+            rpc_field_error(c, path, "is not a known field");
             bad++;
             continue;
         }
         if (json_is_null(v)) {
             if (!(f->flags & F_NULLABLE) && (f->flags & F_REQUIRED)) {
-                rpc_field_error(c, key, "is required");
+                rpc_field_error(c, path, "is required");
                 bad++;
             }
             continue;
         }
-        const char *err = check_field(f, v, msg, sizeof msg);
-        if (err) {
-            rpc_field_error(c, key, err);
-            bad++;
-        }
+        bad += validate_value(c, f, v, path, depth);
     }
     for (const rpc_field *f = fields; f && f->name; f++) {
         if ((f->flags & F_REQUIRED) && !json_object_get(params, f->name)) {
-            rpc_field_error(c, f->name, "is required");
+            snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", f->name);
+            rpc_field_error(c, path, "is required");
             bad++;
         }
     }
-    return bad ? -1 : 0;
+    return bad;
+}
+
+int rpc_validate(rpc_call *c, json_t *params, const rpc_field *fields)
+{
+    return validate_object(c, params, fields, NULL, 0) ? -1 : 0;
 }
 
 const char *rpc_str(rpc_call *c, const char *name)

@@ -69,6 +69,7 @@ typedef int (*rpc_handler)(rpc_call *c);
 
 /* Field types understood by the validator. */
 typedef enum {
+    F_ANY,      /* no check (the handler checks); the default item type */
     F_STRING,   /* JSON string, length in characters within [min,max] */
     F_INT,      /* JSON integer within [min,max] */
     F_ID,       /* JSON integer >= 1 */
@@ -77,20 +78,30 @@ typedef enum {
     F_ENUM,     /* JSON string among choices */
     F_TIME,     /* RFC 3339 string */
     F_OBJECT,
-    F_ARRAY,    /* array of at most max items (0 = 500) */
+    F_ARRAY,    /* array of at most max items (0 = 500); items of type `items` */
+    F_CURRENCY, /* ISO 4217 code */
+    F_TIMEZONE, /* a name in the system tz database */
+    F_IP,       /* IPv4/IPv6 address or CIDR */
+    F_EMAIL,
+    F_PHONE,    /* E.164-ish: optional +, 1..15 digits */
+    F_PREFIX,   /* 1..32 digits */
+    F_TECH_PREFIX, /* 1..16 of digits, # and * */
 } field_type;
 
 #define F_REQUIRED 1u
 #define F_NULLABLE 2u
 #define F_NONNEGATIVE 4u /* F_MONEY: >= 0 */
 
-typedef struct {
+typedef struct rpc_field rpc_field;
+struct rpc_field {
     const char *name;
     field_type type;
     unsigned flags;
     long long min, max;        /* meaning by type; 0/0 = no bounds */
-    const char *const *choices;/* F_ENUM: NULL-terminated */
-} rpc_field;
+    const char *const *choices;/* F_ENUM (or F_ARRAY of F_ENUM): NULL-terminated */
+    const rpc_field *sub;      /* F_OBJECT: its fields, errors named "obj.field" */
+    field_type items;          /* F_ARRAY: type of each item (F_ANY = unchecked) */
+};
 
 /* Method flags. */
 #define RPC_MUTATES 1u   /* runs inside one transaction with its audit rows */
@@ -120,7 +131,9 @@ PGresult *rpc_query(rpc_call *c, const char *sql, int nparams, ...);
 PGresult *rpc_queryv(rpc_call *c, const char *sql, int nparams, const char *const *params);
 
 /* Validate params against fields; adds one error per bad field and
- * returns -1 when any. Unknown fields are errors too. */
+ * returns -1 when any. Unknown fields are errors too. Objects with `sub`
+ * fields are checked recursively ("media.ptime"); array items of a typed
+ * array are checked one by one ("signalling_ips[2]"). */
 int rpc_validate(rpc_call *c, json_t *params, const rpc_field *fields);
 
 /* Param accessors for validated params (defaults when absent/null). */

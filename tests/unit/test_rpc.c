@@ -84,6 +84,56 @@ START_TEST(test_string_length_counts_characters_not_bytes)
 }
 END_TEST
 
+static const char *const codecs[] = { "PCMA", "PCMU", "G729", NULL };
+static const rpc_field media_fields[] = {
+    { "codecs", F_ARRAY, 0, 0, 8, codecs, NULL, F_ENUM },
+    { "ptime", F_INT, 0, 10, 60 },
+    { NULL },
+};
+static const rpc_field nested_fields[] = {
+    { "ips", F_ARRAY, F_REQUIRED, 0, 4, NULL, NULL, F_IP },
+    { "media", F_OBJECT, 0, 0, 0, NULL, media_fields },
+    { "tz", F_TIMEZONE },
+    { "currency", F_CURRENCY },
+    { "email", F_EMAIL },
+    { NULL },
+};
+
+static char *refused_nested(const char *json)
+{
+    rpc_call c = { 0 };
+    json_t *p = json_loads(json, 0, NULL);
+    ck_assert_ptr_nonnull(p);
+    rpc_validate(&c, p, nested_fields);
+    static char out[256];
+    out[0] = '\0';
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(c.err_data, "fields"), i, f) {
+        if (out[0])
+            strcat(out, ",");
+        strcat(out, json_string_value(json_object_get(f, "field")));
+    }
+    json_decref(p);
+    json_decref(c.err_data);
+    return out;
+}
+
+START_TEST(test_nested_objects_and_typed_arrays_name_the_path)
+{
+    ck_assert_str_eq(refused_nested("{\"ips\":[\"192.0.2.1\",\"10.0.0.0/8\"],\"media\":{\"codecs\":[\"PCMA\"],"
+                                    "\"ptime\":20},\"tz\":\"Europe/London\",\"currency\":\"EUR\","
+                                    "\"email\":\"noc@example.com\"}"), "");
+    ck_assert_str_eq(refused_nested("{\"ips\":[\"192.0.2.1\",\"999.0.0.1\",\"10.0.0.1/8\"]}"), "ips[1],ips[2]");
+    ck_assert_str_eq(refused_nested("{\"ips\":[],\"media\":{\"codecs\":[\"PCMA\",\"OPUS9\"],\"ptime\":5,"
+                                    "\"vad\":true}}"), "media.codecs[1],media.ptime,media.vad");
+    ck_assert_str_eq(refused_nested("{\"ips\":[],\"tz\":\"Mars/Olympus\",\"currency\":\"usd\",\"email\":\"x\"}"),
+                     "tz,currency,email");
+    ck_assert_str_eq(refused_nested("{\"ips\":[],\"tz\":\"../../etc/passwd\"}"), "tz");
+    ck_assert_str_eq(refused_nested("{\"ips\":[1,2,3,4,5]}"), "ips");
+}
+END_TEST
+
 START_TEST(test_cursor_round_trip_and_tampering)
 {
     char *cur = list_cursor_encode("-created_at", "2026-11-23 11:00:00+00", "42");
@@ -161,6 +211,7 @@ int main(void)
     tcase_add_test(tc, test_valid_params_pass);
     tcase_add_test(tc, test_each_bad_field_is_named);
     tcase_add_test(tc, test_string_length_counts_characters_not_bytes);
+    tcase_add_test(tc, test_nested_objects_and_typed_arrays_name_the_path);
     tcase_add_test(tc, test_cursor_round_trip_and_tampering);
     tcase_add_test(tc, test_rfc3339_times);
     tcase_add_test(tc, test_registry_is_consistent);
