@@ -21,6 +21,10 @@ static const event_topic topics[] = {
     { "user.created", ROLES_ADMIN },
     { "user.updated", ROLES_ADMIN },
     { "audit.recorded", ROLES_ADMIN },
+    { "carrier.changed", ROLES_ANY },      /* customers: their own carrier only */
+    { "contact.changed", ROLES_ANY },
+    { "interconnect.changed", ROLES_ANY },
+    { "service.changed", ROLES_ANY },
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 _Static_assert(sizeof topics / sizeof topics[0] <= 64, "one bit per topic");

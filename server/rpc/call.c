@@ -239,7 +239,20 @@ static int validate_value(rpc_call *c, const rpc_field *f, json_t *v, const char
     int bad = 0;
     if (f->type == F_OBJECT && f->sub && depth < 4)
         bad += validate_object(c, v, f->sub, path, depth + 1);
-    if (f->type == F_ARRAY && f->items != F_ANY && f->items != F_STRING) {
+    if (f->type == F_ARRAY && f->items == F_OBJECT && f->sub) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            char ipath[200];
+            snprintf(ipath, sizeof ipath, "%.150s[%zu]", path, i);
+            if (!json_is_object(x)) {
+                rpc_field_error(c, ipath, "must be an object");
+                bad++;
+            } else if (depth < 4) {
+                bad += validate_object(c, x, f->sub, ipath, depth + 1);
+            }
+        }
+    } else if (f->type == F_ARRAY && f->items != F_ANY && f->items != F_STRING) {
         rpc_field item = { .name = f->name, .type = f->items, .choices = f->choices, .min = 0, .max = 0 };
         size_t i;
         json_t *x;

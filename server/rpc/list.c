@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "money.h"
 #include "timeutil.h"
 
 #define MAX_PARAMS 24
 
 static const char *const type_cast[] = {
     [LIST_TEXT] = "text", [LIST_INT] = "bigint", [LIST_BOOL] = "boolean", [LIST_TIME] = "timestamptz",
+    [LIST_NUMERIC] = "numeric",
 };
 
 static char *b64url(const unsigned char *in, size_t n)
@@ -154,6 +156,13 @@ static const char *filter_value(const list_filter *f, json_t *v, char *buf, size
             return "must be true or false";
         snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
         return NULL;
+    case LIST_NUMERIC: {
+        money_t m;
+        if (!json_is_string(v) || money_parse(json_string_value(v), &m) != MONEY_OK)
+            return "must be a decimal string";
+        snprintf(buf, n, "%s", json_string_value(v));
+        return NULL;
+    }
     case LIST_TIME: {
         int64_t t;
         if (!json_is_string(v) || !time_parse_rfc3339(json_string_value(v), &t))

@@ -16,7 +16,7 @@
 
 #include "rpc.h"
 
-typedef enum { LIST_TEXT, LIST_INT, LIST_BOOL, LIST_TIME } list_type;
+typedef enum { LIST_TEXT, LIST_INT, LIST_BOOL, LIST_TIME, LIST_NUMERIC } list_type;
 
 typedef struct {
     const char *name;   /* wire name, e.g. "created_at" */

@@ -11,9 +11,12 @@ extern const rpc_method auth_methods[];
 extern const rpc_method user_methods[];
 extern const rpc_method audit_methods[];
 extern const rpc_method event_methods[];
+extern const rpc_method carrier_methods[];
+extern const rpc_method interconnect_methods[];
 
 static const rpc_method *const modules[] = {
     system_methods, auth_methods, user_methods, audit_methods, event_methods,
+    carrier_methods, interconnect_methods,
 };
 
 static const rpc_method **table;
