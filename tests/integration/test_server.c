@@ -10,76 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "wsclient.h"
+#include "client.h"
 #include "rpc/registry.h"
-
-#define T 15000 /* ms; generous, sanitizers are slow */
 
 static test_server A, B;
 static const char *const root_env[] = { "DIDTRON_PASSWORD=rootpass123", NULL };
-
-static wsc *ws_open(const test_server *s)
-{
-    wsc *c = wsc_connect("127.0.0.1", s->port, "/ws", "didtron.v1", T);
-    ck_assert_msg(c != NULL, "connect: %s", wsc_last_error());
-    return c;
-}
-
-static json_t *call(wsc *c, const char *method, json_t *params)
-{
-    json_t *r = wsc_call(c, method, params, T);
-    ck_assert_msg(r != NULL, "%s: no reply", method);
-    return r;
-}
-
-/* Call and expect a result; returns it (a new reference). */
-static json_t *ok(wsc *c, const char *method, json_t *params)
-{
-    json_t *r = call(c, method, params);
-    char *text = json_dumps(r, JSON_COMPACT);
-    ck_assert_msg(wsc_error_code(r) == 0, "%s failed: %s", method, text);
-    free(text);
-    json_t *res = json_incref(wsc_result(r));
-    json_decref(r);
-    return res;
-}
-
-/* Call and expect an error; returns the code. */
-static int fails(wsc *c, const char *method, json_t *params)
-{
-    json_t *r = call(c, method, params);
-    int code = wsc_error_code(r);
-    json_decref(r);
-    return code;
-}
-
-static wsc *login(const test_server *s, const char *user, const char *pass)
-{
-    wsc *c = ws_open(s);
-    json_t *res = ok(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass));
-    json_decref(res);
-    return c;
-}
-
-static char *login_token(const test_server *s, const char *user, const char *pass)
-{
-    wsc *c = ws_open(s);
-    json_t *res = ok(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass));
-    char *t = strdup(json_string_value(json_object_get(res, "token")));
-    json_decref(res);
-    wsc_close(c);
-    return t;
-}
-
-static long long create_user(wsc *admin, const char *name, const char *rname)
-{
-    json_t *u = ok(admin, "user.create", json_pack("{s:s, s:s, s:s}", "username", name,
-                                                   "password", "password123", "role", rname));
-    long long id = json_integer_value(json_object_get(u, "id"));
-    json_decref(u);
-    return id;
-}
 
 static void setup(void)
 {

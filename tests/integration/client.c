@@ -1,0 +1,92 @@
+#include "client.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+wsc *ws_open(const test_server *s)
+{
+    wsc *c = wsc_connect("127.0.0.1", s->port, "/ws", "didtron.v1", T);
+    ck_assert_msg(c != NULL, "connect: %s", wsc_last_error());
+    return c;
+}
+
+json_t *call(wsc *c, const char *method, json_t *params)
+{
+    json_t *r = wsc_call(c, method, params, T);
+    ck_assert_msg(r != NULL, "%s: no reply", method);
+    return r;
+}
+
+json_t *ok(wsc *c, const char *method, json_t *params)
+{
+    json_t *r = call(c, method, params);
+    char *text = json_dumps(r, JSON_COMPACT);
+    ck_assert_msg(wsc_error_code(r) == 0, "%s failed: %s", method, text);
+    free(text);
+    json_t *res = json_incref(wsc_result(r));
+    json_decref(r);
+    return res;
+}
+
+int fails(wsc *c, const char *method, json_t *params)
+{
+    json_t *r = call(c, method, params);
+    int code = wsc_error_code(r);
+    json_decref(r);
+    return code;
+}
+
+void fails_on_field(wsc *c, const char *method, json_t *params, const char *field)
+{
+    json_t *r = call(c, method, params);
+    char *text = json_dumps(r, JSON_COMPACT);
+    ck_assert_msg(wsc_error_code(r) == -32602, "%s: want -32602 on %s, got %s", method, field, text);
+    bool found = false;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(json_object_get(json_object_get(r, "error"), "data"), "fields"), i, f) {
+        if (!strcmp(json_string_value(json_object_get(f, "field")), field))
+            found = true;
+    }
+    ck_assert_msg(found, "%s: no error for field %s in %s", method, field, text);
+    free(text);
+    json_decref(r);
+}
+
+wsc *login(const test_server *s, const char *user, const char *pass)
+{
+    wsc *c = ws_open(s);
+    json_decref(ok(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass)));
+    return c;
+}
+
+char *login_token(const test_server *s, const char *user, const char *pass)
+{
+    wsc *c = ws_open(s);
+    json_t *res = ok(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass));
+    char *t = strdup(json_string_value(json_object_get(res, "token")));
+    json_decref(res);
+    wsc_close(c);
+    return t;
+}
+
+long long create_user(wsc *admin, const char *name, const char *rname)
+{
+    json_t *u = ok(admin, "user.create", json_pack("{s:s, s:s, s:s}", "username", name,
+                                                   "password", "password123", "role", rname));
+    long long id = json_integer_value(json_object_get(u, "id"));
+    json_decref(u);
+    return id;
+}
+
+long long jint(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+const char *jstr(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
