@@ -1,6 +1,7 @@
 /*
- * carriers.c: carrier.*, carrier.credit.update, carrier.accounting.*,
- * contact.* — the commercial entity and what hangs off it directly.
+ * carriers.c: carrier.*, carrier.credit.update, carrier.accounting.* — the
+ * commercial entity and what hangs off it directly (contacts are a catalog
+ * entity, see catalog.c).
  *
  * Tenant scope: a customer user reads only its own carrier, edits only its
  * contacts and accounting details, and gets -32004 for anything else (never
@@ -429,125 +430,6 @@ static int accounting_update(rpc_call *c)
     return rc;
 }
 
-/* ---- contact.* ---- */
-
-static const char contact_json[] =
-    "json_build_object('id', t.id, 'carrier_id', t.carrier_id, 'name', t.name, 'role', t.role,"
-    " 'email', t.email, 'phone', t.phone, 'version', t.version)";
-
-static const record_column contact_columns[] = {
-    { "carrier_id", "carrier_id", COL_BIGINT },
-    { "name", "name", COL_TEXT },
-    { "role", "role", COL_TEXT },
-    { "email", "email", COL_TEXT },
-    { "phone", "phone", COL_TEXT },
-    { NULL },
-};
-
-static const record_spec contact_record = { "contact", "carrier_contacts", contact_json, contact_columns };
-
-/* The carrier a contact belongs to, checked against the caller's scope. */
-static long long contact_carrier(rpc_call *c, long long contact_id)
-{
-    char idt[24];
-    snprintf(idt, sizeof idt, "%lld", contact_id);
-    PGresult *r = rpc_query(c, "SELECT carrier_id FROM carrier_contacts WHERE id = $1 AND deleted_at IS NULL", 1, idt);
-    if (!r)
-        return -1;
-    long long carrier = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
-    PQclear(r);
-    if (!carrier || (scope_is_customer(c) && carrier != c->session->carrier_id)) {
-        rpc_fail(c, RPC_NOT_FOUND, "no contact %lld", contact_id);
-        return -1;
-    }
-    return carrier;
-}
-
-static int contact_create(rpc_call *c)
-{
-    long long carrier = rpc_int(c, "carrier_id", 0);
-    char type[16];
-    if (scope_check_carrier(c, carrier, "carrier") || !carrier_type_of(c, carrier, true, type, sizeof type))
-        return -1;
-    long long id = record_insert(c, &contact_record, c->params, NULL, NULL, 0);
-    json_t *after = id > 0 ? record_get(c, &contact_record, id, NULL, NULL) : NULL;
-    if (!after || record_changed(c, &contact_record, "create", id, NULL, after, carrier)) {
-        json_decref(after);
-        return -1;
-    }
-    c->result = after;
-    return 0;
-}
-
-static int contact_update(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    long long carrier = contact_carrier(c, id);
-    if (carrier < 0 || record_lock(c, &contact_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &contact_record, id, NULL, NULL);
-    if (!before || record_update(c, &contact_record, id, c->params)) {
-        json_decref(before);
-        return -1;
-    }
-    json_t *after = record_get(c, &contact_record, id, NULL, NULL);
-    int rc = after && !record_changed(c, &contact_record, "update", id, before, after, carrier) ? 0 : -1;
-    json_decref(before);
-    if (rc == 0)
-        c->result = after;
-    else
-        json_decref(after);
-    return rc;
-}
-
-static int contact_delete(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    long long carrier = contact_carrier(c, id);
-    if (carrier < 0 || record_lock(c, &contact_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &contact_record, id, NULL, NULL);
-    int rc = before && !record_soft_delete(c, &contact_record, id) &&
-             !record_changed(c, &contact_record, "delete", id, before, NULL, carrier) ? 0 : -1;
-    json_decref(before);
-    if (rc == 0)
-        c->result = json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1);
-    return rc;
-}
-
-static const list_sort contact_sorts[] = {
-    { "id", "t.id", LIST_INT },
-    { "name", "lower(t.name)", LIST_TEXT },
-    { "role", "t.role", LIST_TEXT },
-    { NULL },
-};
-
-static const list_filter contact_filters[] = {
-    { "carrier_id", "t.carrier_id", LIST_INT, LIST_EQ },
-    { "q", "t.name || ' ' || t.email || ' ' || t.phone", LIST_TEXT, LIST_SEARCH },
-    { NULL },
-};
-
-static const list_spec contact_list_spec = {
-    .item_sql = contact_json,
-    .from_sql = "carrier_contacts t",
-    .where_sql = "t.deleted_at IS NULL",
-    .id_sql = "t.id",
-    .sorts = contact_sorts,
-    .default_sort = "name",
-    .filters = contact_filters,
-};
-
-static int contact_list(rpc_call *c)
-{
-    char scope[24];
-    if (scope_is_customer(c)) {
-        snprintf(scope, sizeof scope, "%lld", c->session->carrier_id);
-        return rpc_list(c, &contact_list_spec, "t.carrier_id = $1", scope);
-    }
-    return rpc_list(c, &contact_list_spec, NULL, NULL);
-}
-
 /* ---- params ---- */
 
 #define CARRIER_FIELDS(req) \
@@ -621,18 +503,6 @@ static const rpc_field accounting_params[] = {
     { NULL },
 };
 
-#define CONTACT_FIELDS(req) \
-    { "name", F_STRING, req, 1, 128 }, \
-    { "role", F_STRING, 0, 0, 64 }, \
-    { "email", F_EMAIL }, \
-    { "phone", F_PHONE }
-
-static const rpc_field contact_create_params[] = { { "carrier_id", F_ID, F_REQUIRED }, CONTACT_FIELDS(F_REQUIRED), { NULL } };
-static const rpc_field contact_update_params[] = {
-    { "id", F_ID, F_REQUIRED }, { "version", F_INT, F_REQUIRED, 1 }, CONTACT_FIELDS(0), { NULL },
-};
-static const rpc_field contact_delete_params[] = { { "id", F_ID, F_REQUIRED }, { "version", F_INT, F_REQUIRED, 1 }, { NULL } };
-
 const rpc_method carrier_methods[] = {
     { "carrier.create", carrier_create, ROLES_ADMIN, RPC_MUTATES, create_params },
     { "carrier.get", carrier_get, ROLES_ANY, 0, id_params },
@@ -642,9 +512,5 @@ const rpc_method carrier_methods[] = {
     { "carrier.credit.update", carrier_credit_update, ROLES_ADMIN, RPC_MUTATES, credit_params },
     { "carrier.accounting.get", accounting_get, ROLES_ANY, 0, accounting_get_params },
     { "carrier.accounting.update", accounting_update, ROLES_ADMIN | ROLE_CUSTOMER, RPC_MUTATES, accounting_params },
-    { "contact.create", contact_create, ROLES_ADMIN | ROLE_CUSTOMER, RPC_MUTATES, contact_create_params },
-    { "contact.update", contact_update, ROLES_ADMIN | ROLE_CUSTOMER, RPC_MUTATES, contact_update_params },
-    { "contact.delete", contact_delete, ROLES_ADMIN | ROLE_CUSTOMER, RPC_MUTATES, contact_delete_params },
-    { "contact.list", contact_list, ROLES_ANY, 0, list_params },
     { NULL },
 };

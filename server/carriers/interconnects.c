@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hierarchy.h"
+#include "../rpc/entity.h"
 #include "../rpc/list.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -172,9 +173,25 @@ static void fold_codecs(rpc_call *c)
     json_object_del(c->params, "codecs");
 }
 
+/* Every id in obj.list must name a live blacklist. */
+static void check_blacklist_ids(rpc_call *c, const char *obj, const char *list)
+{
+    json_t *ids = json_object_get(json_object_get(c->params, obj), list);
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v) {
+        char path[96];
+        snprintf(path, sizeof path, "%s.%s[%zu]", obj, list, i);
+        entity_ref(c, path, "blacklists", NULL, v);
+    }
+}
+
 static int check_refs(rpc_call *c)
 {
     json_t *v;
+    check_blacklist_ids(c, "egress_routing", "blacklist_ids");
+    if (json_is_integer(v = json_object_get(json_object_get(c->params, "signalling"), "release_cause_mapping_id")))
+        entity_ref(c, "signalling.release_cause_mapping_id", "release_cause_mappings", NULL, v);
     if (json_is_integer(v = json_object_get(c->params, "supplier_rating_plan_id")))
         live_ref(c, "supplier_rating_plan_id",
                  "SELECT 1 FROM rating_plans WHERE id = $1 AND direction = 'supplier' AND deleted_at IS NULL",
@@ -407,6 +424,8 @@ static const record_spec service_record = { "service", "services", service_json,
 static int service_refs(rpc_call *c, const char *method_after, json_t *routing_plan_after, json_t *route_ic_after)
 {
     json_t *v;
+    check_blacklist_ids(c, "blacklists", "origination_ids");
+    check_blacklist_ids(c, "blacklists", "destination_ids");
     if (json_is_integer(v = json_object_get(c->params, "rating_plan_id")))
         live_ref(c, "rating_plan_id",
                  "SELECT 1 FROM rating_plans WHERE id = $1 AND direction = 'customer' AND deleted_at IS NULL",

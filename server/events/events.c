@@ -25,6 +25,13 @@ static const event_topic topics[] = {
     { "contact.changed", ROLES_ANY },
     { "interconnect.changed", ROLES_ANY },
     { "service.changed", ROLES_ANY },
+    { "credit_alert.changed", ROLES_ANY },
+    { "category.changed", ROLES_STAFF },
+    { "group.changed", ROLES_STAFF },
+    { "trunk_group.changed", ROLES_STAFF },
+    { "blacklist.changed", ROLES_STAFF },
+    { "release_cause_mapping.changed", ROLES_STAFF },
+    { "assignment.changed", ROLES_STAFF },
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 _Static_assert(sizeof topics / sizeof topics[0] <= 64, "one bit per topic");

@@ -90,6 +90,7 @@ void rpc_execute(rpc_job *job, PGconn *db)
         .peer = job->peer,
         .cfg = job->cfg,
         .transport = job->transport,
+        .method_data = m->data,
     };
     run_call(job, &c);
     if (c.err_code) {

@@ -63,6 +63,7 @@ typedef struct rpc_call {
     rpc_session new_session;
 
     void *transport;           /* for subscribe/unsubscribe (inline only) */
+    const void *method_data;   /* rpc_method.data: lets one handler serve several methods */
 } rpc_call;
 
 typedef int (*rpc_handler)(rpc_call *c);
@@ -114,6 +115,7 @@ typedef struct {
     unsigned roles;            /* allowed roles; 0 = public, no login needed */
     unsigned flags;
     const rpc_field *params;   /* terminated by a {NULL} entry; NULL = no params */
+    const void *data;          /* handed to the handler as c->method_data */
 } rpc_method;
 
 /* Fail the call. Returns -1 so handlers can `return rpc_fail(...)`. */
