@@ -43,6 +43,7 @@ static const cfg_key keys[] = {
     I(login_max_per_address, 1, 100000, "failed logins per address in the window"),
     I(shutdown_grace_ms, 0, 600000, "time in-flight requests get on SIGTERM"),
     I(password_cost, 12, 20, "scrypt cost log2(N) of new password hashes"),
+    I(retention_days, 0, 3650, "days a soft-deleted record is kept before purge"),
     B(demo, "demo mode: load demo data, allow admin/admin"),
     B(allow_remote, "allow plain ws/http on a non-loopback address"),
 };
@@ -70,6 +71,7 @@ void config_defaults(dt_config *c)
     c->login_max_per_address = 50;
     c->shutdown_grace_ms = 10000;
     c->password_cost = 15;
+    c->retention_days = 90;
 }
 
 static const cfg_key *find_key(const char *name)

@@ -33,6 +33,7 @@ typedef struct {
     int login_max_per_address; /* failures per address in the window */
     int shutdown_grace_ms;     /* SIGTERM: how long in-flight work may take */
     int password_cost;         /* scrypt log2(N) for new password hashes */
+    int retention_days;        /* soft-deleted records are purged after this */
     bool demo;                 /* demo data; admin/admin allowed */
     bool allow_remote;         /* plain ws on a non-loopback address */
 } dt_config;

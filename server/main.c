@@ -6,6 +6,8 @@
  *   didtrond user add NAME --role R [--carrier-id N] [settings]
  *                                      create a user; password from
  *                                      DIDTRON_PASSWORD or the terminal
+ *   didtrond purge [settings]          hard-delete records soft-deleted
+ *                                      more than retention_days ago
  *   didtrond version | help
  *
  * Settings come from defaults, then --config FILE (or DIDTRON_CONFIG),
@@ -37,6 +39,7 @@ static void usage(FILE *f)
             "usage: didtrond [serve] [settings]\n"
             "       didtrond migrate [settings]\n"
             "       didtrond user add NAME --role ROLE [--carrier-id N] [settings]\n"
+            "       didtrond purge [settings]   (hard-delete records soft-deleted over retention_days ago)\n"
             "       didtrond version | help\n\n"
             "Settings (file key, environment variable, flag; flags win over the\n"
             "environment, which wins over --config FILE / DIDTRON_CONFIG):\n");
@@ -256,6 +259,29 @@ static int cmd_user(dt_config *cfg, int argc, char **argv)
     return 0;
 }
 
+static int cmd_purge(dt_config *cfg)
+{
+    PGconn *db = connect_and_migrate(cfg);
+    if (!db || registry_init())
+        return 1;
+    rpc_session s;
+    auth_system_session(&s, "cli");
+    json_t *params = json_object(), *result = NULL;
+    char err[512];
+    int rc = rpc_run_local(db, cfg, &s, "retention.purge", params, &result, err, sizeof err);
+    json_decref(params);
+    PQfinish(db);
+    if (rc) {
+        fprintf(stderr, "didtrond: purge: %s\n", err);
+        return 1;
+    }
+    char *text = json_dumps(result, JSON_COMPACT);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(result);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -287,6 +313,8 @@ int main(int argc, char **argv)
         rc = db ? 0 : (nrest ? 2 : 1);
         if (db)
             PQfinish(db);
+    } else if (!strcmp(cmd, "purge")) {
+        rc = nrest ? (fprintf(stderr, "didtrond: unexpected argument %s\n", rest[0]), 2) : cmd_purge(&cfg);
     } else if (!strcmp(cmd, "user")) {
         /* rest[] starts after "user": make argv-like with a dummy [0]. */
         char **args = calloc((size_t)nrest + 2, sizeof *args);

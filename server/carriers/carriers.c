@@ -39,7 +39,7 @@ static const char carrier_json[] =
     "     'spend_limit_24h_breach', t.spend_limit_24h_breach, 'spend_mode_24h', t.spend_mode_24h,"
     "     'spend_reset_time', to_char(t.spend_reset_time, 'HH24:MI')),"
     "   'supplier', json_build_object('credit_type', t.supplier_credit_type)),"
-    " 'credit_control', json_build_object("
+    " 'balances', json_build_object("
     "   'customer', json_build_object('currency', t.currencies[1], 'balance', '0.000000',"
     "     'limit', CASE WHEN t.customer_credit_type = 'postpaid' THEN t.credit_limit ELSE 0 END::numeric(20,6)::text,"
     "     'remaining', CASE WHEN t.customer_credit_type = 'postpaid' THEN t.credit_limit ELSE 0 END::numeric(20,6)::text),"

@@ -15,10 +15,12 @@ extern const rpc_method carrier_methods[];
 extern const rpc_method interconnect_methods[];
 extern const rpc_method catalog_methods[];
 extern const rpc_method assignment_methods[];
+extern const rpc_method retention_methods[];
 
 static const rpc_method *const modules[] = {
     system_methods, auth_methods, user_methods, audit_methods, event_methods,
     carrier_methods, interconnect_methods, catalog_methods, assignment_methods,
+    retention_methods,
 };
 
 static const rpc_method **table;

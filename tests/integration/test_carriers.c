@@ -187,7 +187,7 @@ START_TEST(test_credit_settings_are_validated_and_returned_with_figures)
     ck_assert_str_eq(jstr(cc, "spend_reset_time"), "06:30");
     ck_assert_str_eq(jstr(json_object_get(json_object_get(c, "credit"), "supplier"), "credit_type"), "prepaid");
     ck_assert_int_eq(jint(c, "version"), 2); /* one change, one version step */
-    json_t *fig = json_object_get(c, "credit_control");
+    json_t *fig = json_object_get(c, "balances");
     ck_assert_str_eq(jstr(json_object_get(fig, "customer"), "balance"), "0.000000");
     ck_assert_str_eq(jstr(json_object_get(fig, "customer"), "remaining"), "2500.500000");
     ck_assert_str_eq(jstr(json_object_get(fig, "bilateral"), "limit"), "3000.000000");

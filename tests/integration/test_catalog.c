@@ -206,6 +206,39 @@ START_TEST(test_assignment_names_who_may_see_an_item)
 }
 END_TEST
 
+START_TEST(test_soft_deleted_records_are_purged_after_retention)
+{
+    long long gone = new_carrier("Purge Me", "supplier");
+    long long kept = new_carrier("Keep My User", "customer");
+    long long ic = made(ok(admin, "interconnect.create", json_pack("{s:I, s:s, s:s, s:s}", "carrier_id",
+                                                                   (json_int_t)gone, "name", "PM-OUT", "direction",
+                                                                   "egress", "currency", "USD")));
+    json_decref(ok(admin, "user.create", json_pack("{s:s, s:s, s:s, s:I}", "username", "kept-user", "password",
+                                                   "password123", "role", "customer", "carrier_id", (json_int_t)kept)));
+    json_decref(ok(admin, "carrier.delete", json_pack("{s:I, s:i, s:b}", "id", (json_int_t)gone, "version", 1,
+                                                      "cascade", 1)));
+    json_decref(ok(admin, "carrier.delete", json_pack("{s:I, s:i}", "id", (json_int_t)kept, "version", 1)));
+    /* Within the retention period nothing goes. */
+    json_t *r = ok(admin, "retention.purge", NULL);
+    ck_assert_int_eq(jint(r, "retention_days"), 90);
+    ck_assert_int_eq(jint(r, "total"), 0);
+    json_decref(r);
+    r = ok(admin, "retention.purge", json_pack("{s:i}", "retention_days", 0));
+    ck_assert_int_eq(jint(json_object_get(r, "purged"), "interconnects"), 1);
+    json_decref(r);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM carriers WHERE id IN (%lld, %lld)", gone, kept);
+    ck_assert_str_eq(harness_sql(sql), "1"); /* the one a user still points at stays */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM interconnects WHERE id = %lld", ic);
+    ck_assert_str_eq(harness_sql(sql), "0");
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log WHERE entity = 'carrier' AND entity_id = '%lld'", gone);
+    ck_assert_str_eq(harness_sql(sql), "2"); /* its history stays */
+    /* The command line runs the same purge. */
+    const char *args[] = { "purge", "--database", harness_conninfo(), "--retention-days", "0", NULL };
+    ck_assert_int_eq(didtrond_run(args, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     setup();
@@ -218,6 +251,7 @@ int main(void)
     tcase_add_test(tc, test_blacklists_hold_numbers_and_prefixes_and_are_referenced);
     tcase_add_test(tc, test_release_cause_mappings_are_unique_per_scope);
     tcase_add_test(tc, test_assignment_names_who_may_see_an_item);
+    tcase_add_test(tc, test_soft_deleted_records_are_purged_after_retention);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);
