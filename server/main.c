@@ -26,6 +26,7 @@
 #include "auth/auth.h"
 #include "auth/secret.h"
 #include "db/db.h"
+#include "demo/demo.h"
 #include "net/net.h"
 #include "rpc/dispatch.h"
 #include "rpc/metrics.h"
@@ -148,8 +149,12 @@ static int cmd_serve(dt_config *cfg)
     if (!db)
         return 1;
     char err[512];
+    if (registry_init() || metrics_init()) {
+        PQfinish(db);
+        return 1;
+    }
     if (cfg->demo) {
-        if (auth_demo_seed(db, err, sizeof err)) {
+        if (demo_seed(db, cfg, err, sizeof err)) {
             log_error("demo data: %s", err);
             PQfinish(db);
             return 1;
@@ -166,8 +171,6 @@ static int cmd_serve(dt_config *cfg)
         }
     }
     PQfinish(db);
-    if (registry_init() || metrics_init())
-        return 1;
     raise_fd_limit();
     net_block_signals();
     if (pool_start(cfg->database, cfg->workers, err, sizeof err)) {

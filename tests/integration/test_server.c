@@ -689,7 +689,27 @@ START_TEST(test_demo_password_is_refused_outside_demo_mode)
     test_server D;
     const char *demo[] = { "--demo", NULL };
     ck_assert(server_start(&D, "demo", demo));
-    wsc_close(login(&D, "admin", "admin"));
+    wsc *da = login(&D, "admin", "admin");
+    /* The demo network: 8 customers, 6 suppliers, 2 bilateral, with their parts. */
+    static const struct { const char *type; long long n; } want[] = {
+        { "customer", 8 }, { "supplier", 6 }, { "bilateral", 2 },
+    };
+    for (int i = 0; i < 3; i++) {
+        json_t *list = ok(da, "carrier.list", json_pack("{s:{s:s}}", "filter", "type", want[i].type));
+        ck_assert_int_eq(jint(list, "total"), want[i].n);
+        json_decref(list);
+    }
+    json_t *svc = ok(da, "service.list", NULL);
+    ck_assert_int_eq(jint(svc, "total"), 10);
+    json_decref(svc);
+    ck_assert_int_ge(atoll(harness_sql("SELECT count(*) FROM carrier_contacts")), 16);
+    ck_assert_int_ge(atoll(harness_sql("SELECT count(*) FROM credit_alerts")), 10);
+    ck_assert_str_ne(harness_sql("SELECT min(customer_account_number || supplier_account_number) FROM carriers"), "");
+    wsc_close(da);
+    /* A second demo start adds nothing. */
+    ck_assert_int_eq(server_stop(&D, 20000), 0);
+    ck_assert(server_start(&D, "demo", demo));
+    ck_assert_str_eq(harness_sql("SELECT count(*) FROM carriers"), "16");
     ck_assert_int_eq(server_stop(&D, 20000), 0);
     test_server E;
     ck_assert(!server_start(&E, "strict", NULL)); /* it exits instead */
