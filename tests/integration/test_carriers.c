@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "rpc/registry.h"
 
 static test_server S;
 static wsc *admin;
@@ -409,6 +410,27 @@ START_TEST(test_customer_user_sees_and_edits_only_its_own_carrier)
 }
 END_TEST
 
+START_TEST(test_customer_is_refused_every_method_not_meant_for_customers)
+{
+    long long own = new_carrier("Scope Probe Ltd", "customer");
+    json_decref(ok(admin, "user.create", json_pack("{s:s, s:s, s:s, s:I}", "username", "probe-user", "password",
+                                                   "password123", "role", "customer", "carrier_id", (json_int_t)own)));
+    wsc *cu = login(&S, "probe-user", "password123");
+    ck_assert_int_eq(registry_init(), 0);
+    int refused = 0;
+    for (int i = 0; i < registry_count(); i++) {
+        const rpc_method *m = registry_at(i);
+        if (!m->roles || (m->roles & ROLE_CUSTOMER))
+            continue;
+        int code = fails(cu, m->name, json_pack("{s:i}", "id", 1));
+        ck_assert_msg(code == -32003, "%s answered %d to a customer", m->name, code);
+        refused++;
+    }
+    ck_assert_int_gt(refused, 20);
+    wsc_close(cu);
+}
+END_TEST
+
 START_TEST(test_contacts_validate_email_and_phone)
 {
     long long id = new_carrier("Contact Co", "supplier");
@@ -466,6 +488,7 @@ int main(void)
     tcase_add_test(tc, test_services_live_only_on_ingress_with_unique_tech_prefixes);
     tcase_add_test(tc, test_deleting_a_parent_with_live_children_needs_cascade);
     tcase_add_test(tc, test_customer_user_sees_and_edits_only_its_own_carrier);
+    tcase_add_test(tc, test_customer_is_refused_every_method_not_meant_for_customers);
     tcase_add_test(tc, test_contacts_validate_email_and_phone);
     tcase_add_test(tc, test_lists_filter_and_sort_carriers);
     tcase_add_test(tc, test_every_mutation_is_audited_with_before_and_after);
