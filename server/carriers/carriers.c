@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "hierarchy.h"
-#include "../rpc/list.h"
-#include "../rpc/record.h"
+#include "../rpc/entity.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -117,21 +116,6 @@ static int check_currencies(rpc_call *c, json_t *list)
     return 0;
 }
 
-static int check_catalog_ref(rpc_call *c, const char *field, const char *table, json_t *v)
-{
-    if (!json_is_integer(v))
-        return 0;
-    char idt[24], sql[160];
-    snprintf(idt, sizeof idt, "%lld", (long long)json_integer_value(v));
-    snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = $1 AND deleted_at IS NULL", table);
-    PGresult *r = rpc_query(c, sql, 1, idt);
-    if (!r)
-        return -1;
-    int found = PQntuples(r);
-    PQclear(r);
-    return found ? 0 : rpc_field_error(c, field, "does not name a live record");
-}
-
 static int name_taken(rpc_call *c, const char *name, long long except_id)
 {
     char idt[24];
@@ -147,86 +131,38 @@ static int name_taken(rpc_call *c, const char *name, long long except_id)
 
 /* ---- carrier.* ---- */
 
-static int carrier_create(rpc_call *c)
+/* The rules of a carrier write: currencies, catalog references, a unique
+ * live name, and a type change that keeps the hierarchy valid. */
+static int carrier_prepare(rpc_call *c, json_t *before)
 {
+    long long id = before ? json_integer_value(json_object_get(before, "id")) : 0;
     check_currencies(c, json_object_get(c->params, "currencies"));
-    check_catalog_ref(c, "category_id", "customer_categories", json_object_get(c->params, "category_id"));
-    check_catalog_ref(c, "group_id", "customer_groups", json_object_get(c->params, "group_id"));
-    if (c->err_code || name_taken(c, rpc_str(c, "name"), 0))
-        return -1;
-    long long id = record_insert(c, &carrier_record, c->params, NULL, NULL, 0);
-    if (id < 0)
-        return -1;
-    json_t *after = record_get(c, &carrier_record, id, NULL, NULL);
-    if (!after || record_changed(c, &carrier_record, "create", id, NULL, after, id)) {
-        json_decref(after);
-        return -1;
-    }
-    c->result = after;
-    return 0;
-}
-
-static int carrier_get(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    if (scope_check_carrier(c, id, "carrier"))
-        return -1;
-    c->result = record_get(c, &carrier_record, id, NULL, NULL);
-    return c->result ? 0 : -1;
-}
-
-static int carrier_update(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    if (record_lock(c, &carrier_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &carrier_record, id, NULL, NULL);
-    if (!before)
-        return -1;
-    int rc = -1;
-    json_t *after = NULL;
-    const char *new_type = rpc_str(c, "type");
-    check_currencies(c, json_object_get(c->params, "currencies"));
-    check_catalog_ref(c, "category_id", "customer_categories", json_object_get(c->params, "category_id"));
-    check_catalog_ref(c, "group_id", "customer_groups", json_object_get(c->params, "group_id"));
+    entity_ref(c, "category_id", "customer_categories", NULL, json_object_get(c->params, "category_id"));
+    entity_ref(c, "group_id", "customer_groups", NULL, json_object_get(c->params, "group_id"));
     if (c->err_code || (rpc_str(c, "name") && name_taken(c, rpc_str(c, "name"), id)))
-        goto out;
-    if (new_type && strcmp(new_type, json_string_value(json_object_get(before, "type")))) {
-        /* A type change must keep the hierarchy valid. */
-        char idt[24];
-        snprintf(idt, sizeof idt, "%lld", id);
-        PGresult *r = rpc_query(c,
-            "SELECT count(*) FILTER (WHERE direction = 'ingress'), count(*) FILTER (WHERE direction = 'egress')"
-            " FROM interconnects WHERE carrier_id = $1 AND deleted_at IS NULL", 1, idt);
+        return -1;
+    const char *new_type = rpc_str(c, "type");
+    if (!before || !new_type || !strcmp(new_type, json_string_value(json_object_get(before, "type"))))
+        return 0;
+    char idt[24];
+    snprintf(idt, sizeof idt, "%lld", id);
+    PGresult *r = rpc_query(c,
+        "SELECT count(*) FILTER (WHERE direction = 'ingress'), count(*) FILTER (WHERE direction = 'egress')"
+        " FROM interconnects WHERE carrier_id = $1 AND deleted_at IS NULL", 1, idt);
+    if (!r)
+        return -1;
+    long long ingress = atoll(PQgetvalue(r, 0, 0)), egress = atoll(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if ((!strcmp(new_type, "supplier") && ingress) || (!strcmp(new_type, "customer") && egress))
+        return rpc_fail(c, RPC_CONFLICT, "a %s carrier cannot keep its %s interconnects", new_type,
+                        ingress ? "ingress" : "egress");
+    if (strcmp(new_type, "bilateral")) { /* the bilateral limit goes with the type */
+        r = rpc_query(c, "UPDATE carriers SET bilateral_limit = NULL WHERE id = $1", 1, idt);
         if (!r)
-            goto out;
-        long long ingress = atoll(PQgetvalue(r, 0, 0)), egress = atoll(PQgetvalue(r, 0, 1));
+            return -1;
         PQclear(r);
-        if ((!strcmp(new_type, "supplier") && ingress) || (!strcmp(new_type, "customer") && egress)) {
-            rpc_fail(c, RPC_CONFLICT, "a %s carrier cannot keep its %s interconnects", new_type,
-                     ingress ? "ingress" : "egress");
-            goto out;
-        }
-        if (strcmp(new_type, "bilateral") &&
-            !json_is_null(json_object_get(json_object_get(json_object_get(before, "credit"), "customer"),
-                                          "bilateral_limit"))) {
-            r = rpc_query(c, "UPDATE carriers SET bilateral_limit = NULL WHERE id = $1", 1, idt);
-            if (!r)
-                goto out;
-            PQclear(r);
-        }
     }
-    if (record_update(c, &carrier_record, id, c->params))
-        goto out;
-    after = record_get(c, &carrier_record, id, NULL, NULL);
-    if (!after || record_changed(c, &carrier_record, "update", id, before, after, id))
-        goto out;
-    c->result = json_incref(after);
-    rc = 0;
-out:
-    json_decref(before);
-    json_decref(after);
-    return rc;
+    return 0;
 }
 
 static int carrier_delete(rpc_call *c)
@@ -288,7 +224,6 @@ static const list_filter carrier_filters[] = {
 };
 
 static const list_spec carrier_list_spec = {
-    .item_sql = carrier_json,
     .from_sql = "carriers t",
     .where_sql = "t.deleted_at IS NULL",
     .id_sql = "t.id",
@@ -297,15 +232,8 @@ static const list_spec carrier_list_spec = {
     .filters = carrier_filters,
 };
 
-static int carrier_list(rpc_call *c)
-{
-    char scope[24];
-    if (scope_is_customer(c)) {
-        snprintf(scope, sizeof scope, "%lld", c->session->carrier_id);
-        return rpc_list(c, &carrier_list_spec, "t.id = $1", scope);
-    }
-    return rpc_list(c, &carrier_list_spec, NULL, NULL);
-}
+static const entity_kind carrier_kind = { &carrier_record, &carrier_list_spec, "id", CUSTOMER_READ,
+                                          carrier_prepare };
 
 /* ---- carrier.credit.update ---- */
 
@@ -504,11 +432,11 @@ static const rpc_field accounting_params[] = {
 };
 
 const rpc_method carrier_methods[] = {
-    { "carrier.create", carrier_create, ROLES_ADMIN, RPC_MUTATES, create_params },
-    { "carrier.get", carrier_get, ROLES_ANY, 0, id_params },
-    { "carrier.update", carrier_update, ROLES_ADMIN, RPC_MUTATES, update_params },
-    { "carrier.delete", carrier_delete, ROLES_ADMIN, RPC_MUTATES, delete_params },
-    { "carrier.list", carrier_list, ROLES_ANY, 0, list_params },
+    { "carrier.create", entity_create, ROLES_ADMIN, RPC_MUTATES, create_params, &carrier_kind },
+    { "carrier.get", entity_get, ROLES_ANY, 0, id_params, &carrier_kind },
+    { "carrier.update", entity_update, ROLES_ADMIN, RPC_MUTATES, update_params, &carrier_kind },
+    { "carrier.delete", carrier_delete, ROLES_ADMIN, RPC_MUTATES, delete_params, &carrier_kind },
+    { "carrier.list", entity_list, ROLES_ANY, 0, list_params, &carrier_kind },
     { "carrier.credit.update", carrier_credit_update, ROLES_ADMIN, RPC_MUTATES, credit_params },
     { "carrier.accounting.get", accounting_get, ROLES_ANY, 0, accounting_get_params },
     { "carrier.accounting.update", accounting_update, ROLES_ADMIN | ROLE_CUSTOMER, RPC_MUTATES, accounting_params },

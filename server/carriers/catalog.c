@@ -95,13 +95,13 @@ static const list_spec group_list = {
     .from_sql = "customer_groups t", .where_sql = "t.deleted_at IS NULL", .id_sql = "t.id",
     .sorts = name_sorts, .default_sort = "name", .filters = group_filters,
 };
-static int group_check(rpc_call *c, json_t *before)
+static int group_prepare(rpc_call *c, json_t *before)
 {
     (void)before;
     return entity_ref(c, "category_id", "customer_categories", NULL, json_object_get(c->params, "category_id")) ||
            c->err_code ? -1 : 0;
 }
-static const entity_kind group_kind = { &group_record, &group_list, NULL, CUSTOMER_NONE, group_check };
+static const entity_kind group_kind = { &group_record, &group_list, NULL, CUSTOMER_NONE, group_prepare };
 
 static const rpc_field category_create[] = {
     { "name", F_STRING, F_REQUIRED, 1, 64 }, { "description", F_STRING, 0, 0, 500 }, { NULL },
@@ -223,14 +223,14 @@ static const list_spec release_cause_list = {
     .from_sql = "release_cause_mappings t", .where_sql = "t.deleted_at IS NULL", .id_sql = "t.id",
     .sorts = release_cause_sorts, .default_sort = "sip_code", .filters = release_cause_filters,
 };
-static int release_cause_check(rpc_call *c, json_t *before)
+static int release_cause_prepare(rpc_call *c, json_t *before)
 {
     (void)before;
     return entity_ref(c, "interconnect_id", "interconnects", NULL, json_object_get(c->params, "interconnect_id")) ||
            c->err_code ? -1 : 0;
 }
 static const entity_kind release_cause_kind = { &release_cause_record, &release_cause_list, NULL, CUSTOMER_NONE,
-                                                release_cause_check };
+                                                release_cause_prepare };
 #define RC_FIELDS(req) \
     { "interconnect_id", F_ID, F_NULLABLE }, { "direction", F_ENUM, req, 0, 0, rc_directions }, \
     { "sip_code", F_INT, req, 300, 699 }, { "q850_cause", F_INT, req, 1, 127 }, { "description", F_STRING, 0, 0, 200 }

@@ -12,7 +12,6 @@
 
 #include "hierarchy.h"
 #include "../rpc/entity.h"
-#include "../rpc/list.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -132,18 +131,6 @@ static bool carrier_allows(const char *carrier_type, const char *direction)
     return !strcmp(direction, "ingress") ? !strcmp(carrier_type, "customer") : !strcmp(carrier_type, "supplier");
 }
 
-static int live_ref(rpc_call *c, const char *field, const char *sql, long long id)
-{
-    char idt[24];
-    snprintf(idt, sizeof idt, "%lld", id);
-    PGresult *r = rpc_query(c, sql, 1, idt);
-    if (!r)
-        return -1;
-    int found = PQntuples(r);
-    PQclear(r);
-    return found ? 0 : rpc_field_error(c, field, "does not name a live record of the right kind");
-}
-
 /* Fields that belong to one direction only. */
 static void check_direction_fields(rpc_call *c, const char *direction)
 {
@@ -193,12 +180,9 @@ static int check_refs(rpc_call *c)
     if (json_is_integer(v = json_object_get(json_object_get(c->params, "signalling"), "release_cause_mapping_id")))
         entity_ref(c, "signalling.release_cause_mapping_id", "release_cause_mappings", NULL, v);
     if (json_is_integer(v = json_object_get(c->params, "supplier_rating_plan_id")))
-        live_ref(c, "supplier_rating_plan_id",
-                 "SELECT 1 FROM rating_plans WHERE id = $1 AND direction = 'supplier' AND deleted_at IS NULL",
-                 (long long)json_integer_value(v));
+        entity_ref(c, "supplier_rating_plan_id", "rating_plans", "t.direction = 'supplier'", v);
     if (json_is_integer(v = json_object_get(c->params, "trunk_group_id")))
-        live_ref(c, "trunk_group_id", "SELECT 1 FROM trunk_groups WHERE id = $1 AND deleted_at IS NULL",
-                 (long long)json_integer_value(v));
+        entity_ref(c, "trunk_group_id", "trunk_groups", NULL, v);
     return c->err_code ? -1 : 0;
 }
 
@@ -232,68 +216,28 @@ static int name_free(rpc_call *c, long long carrier_id, const char *name, long l
 
 /* ---- interconnect.* ---- */
 
-static int interconnect_create(rpc_call *c)
+/* The rules of an interconnect write: its direction fits its carrier, each
+ * tab only where it belongs, a currency of the carrier's, live references
+ * and a name unique within the carrier. */
+static int interconnect_prepare(rpc_call *c, json_t *before)
 {
-    long long carrier = rpc_int(c, "carrier_id", 0);
-    const char *direction = rpc_str(c, "direction");
-    char type[16];
-    if (!carrier_type_of(c, carrier, true, type, sizeof type))
-        return -1;
-    if (!carrier_allows(type, direction))
-        return rpc_fail(c, RPC_CONFLICT, "a %s interconnect needs a %s or bilateral carrier; carrier %lld is a %s",
-                        direction, !strcmp(direction, "ingress") ? "customer" : "supplier", carrier, type);
-    check_direction_fields(c, direction);
-    fold_codecs(c);
-    check_currency_of_carrier(c, carrier, rpc_str(c, "currency"));
-    if (c->err_code || check_refs(c) || name_free(c, carrier, rpc_str(c, "name"), 0))
-        return -1;
-    long long id = record_insert(c, &interconnect_record, c->params, NULL, NULL, 0);
-    json_t *after = id > 0 ? record_get(c, &interconnect_record, id, NULL, NULL) : NULL;
-    if (!after || record_changed(c, &interconnect_record, "create", id, NULL, after, carrier)) {
-        json_decref(after);
-        return -1;
+    long long carrier = before ? json_integer_value(json_object_get(before, "carrier_id")) : rpc_int(c, "carrier_id", 0);
+    const char *direction = before ? json_string_value(json_object_get(before, "direction")) : rpc_str(c, "direction");
+    if (!before) {
+        char type[16];
+        if (!carrier_type_of(c, carrier, true, type, sizeof type))
+            return -1;
+        if (!carrier_allows(type, direction))
+            return rpc_fail(c, RPC_CONFLICT, "a %s interconnect needs a %s or bilateral carrier; carrier %lld is a %s",
+                            direction, !strcmp(direction, "ingress") ? "customer" : "supplier", carrier, type);
     }
-    c->result = after;
-    return 0;
-}
-
-static int interconnect_get(rpc_call *c)
-{
-    char scope[24];
-    snprintf(scope, sizeof scope, "%lld", c->session->carrier_id);
-    c->result = record_get(c, &interconnect_record, rpc_int(c, "id", 0),
-                           scope_is_customer(c) ? "t.carrier_id = $2" : NULL, scope);
-    return c->result ? 0 : -1;
-}
-
-static int interconnect_update(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    if (record_lock(c, &interconnect_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &interconnect_record, id, NULL, NULL);
-    if (!before)
-        return -1;
-    long long carrier = json_integer_value(json_object_get(before, "carrier_id"));
-    const char *direction = json_string_value(json_object_get(before, "direction"));
-    int rc = -1;
-    json_t *after = NULL;
     check_direction_fields(c, direction);
     fold_codecs(c);
     check_currency_of_carrier(c, carrier, rpc_str(c, "currency"));
+    long long id = before ? json_integer_value(json_object_get(before, "id")) : 0;
     if (c->err_code || check_refs(c) || (rpc_str(c, "name") && name_free(c, carrier, rpc_str(c, "name"), id)))
-        goto out;
-    if (record_update(c, &interconnect_record, id, c->params))
-        goto out;
-    after = record_get(c, &interconnect_record, id, NULL, NULL);
-    if (!after || record_changed(c, &interconnect_record, "update", id, before, after, carrier))
-        goto out;
-    c->result = json_incref(after);
-    rc = 0;
-out:
-    json_decref(before);
-    json_decref(after);
-    return rc;
+        return -1;
+    return 0;
 }
 
 static int services_delete_of(rpc_call *c, const char *where_sql, long long id, long long carrier);
@@ -367,7 +311,6 @@ static const list_filter interconnect_filters[] = {
 };
 
 static const list_spec interconnect_list_spec = {
-    .item_sql = interconnect_json,
     .from_sql = "interconnects t",
     .where_sql = "t.deleted_at IS NULL",
     .id_sql = "t.id",
@@ -376,12 +319,8 @@ static const list_spec interconnect_list_spec = {
     .filters = interconnect_filters,
 };
 
-static int interconnect_list(rpc_call *c)
-{
-    char scope[24];
-    snprintf(scope, sizeof scope, "%lld", c->session->carrier_id);
-    return rpc_list(c, &interconnect_list_spec, scope_is_customer(c) ? "t.carrier_id = $1" : NULL, scope);
-}
+static const entity_kind interconnect_kind = { &interconnect_record, &interconnect_list_spec, "carrier_id",
+                                               CUSTOMER_READ, interconnect_prepare };
 
 /* ---- service.* ---- */
 
@@ -401,6 +340,8 @@ static const char service_json[] =
 
 static const record_column service_columns[] = {
     { "interconnect_id", "interconnect_id", COL_BIGINT },
+    { "carrier_id", "carrier_id", COL_BIGINT },   /* set by service_prepare, not by clients */
+    { "currency", "currency", COL_TEXT },         /* likewise */
     { "name", "name", COL_TEXT },
     { "rating_plan_id", "rating_plan_id", COL_BIGINT },
     { "routing_plan_id", "routing_plan_id", COL_BIGINT },
@@ -427,16 +368,11 @@ static int service_refs(rpc_call *c, const char *method_after, json_t *routing_p
     check_blacklist_ids(c, "blacklists", "origination_ids");
     check_blacklist_ids(c, "blacklists", "destination_ids");
     if (json_is_integer(v = json_object_get(c->params, "rating_plan_id")))
-        live_ref(c, "rating_plan_id",
-                 "SELECT 1 FROM rating_plans WHERE id = $1 AND direction = 'customer' AND deleted_at IS NULL",
-                 (long long)json_integer_value(v));
+        entity_ref(c, "rating_plan_id", "rating_plans", "t.direction = 'customer'", v);
     if (json_is_integer(v = json_object_get(c->params, "routing_plan_id")))
-        live_ref(c, "routing_plan_id", "SELECT 1 FROM routing_plans WHERE id = $1 AND deleted_at IS NULL",
-                 (long long)json_integer_value(v));
+        entity_ref(c, "routing_plan_id", "routing_plans", NULL, v);
     if (json_is_integer(v = json_object_get(c->params, "route_interconnect_id")))
-        live_ref(c, "route_interconnect_id",
-                 "SELECT 1 FROM interconnects WHERE id = $1 AND direction = 'egress' AND deleted_at IS NULL",
-                 (long long)json_integer_value(v));
+        entity_ref(c, "route_interconnect_id", "interconnects", "t.direction = 'egress'", v);
     if (!strcmp(method_after, "routing_plan") && !json_is_integer(routing_plan_after))
         rpc_field_error(c, "routing_plan_id", "is required when routing_method is routing_plan");
     if (!strcmp(method_after, "interconnect") && !json_is_integer(route_ic_after))
@@ -460,85 +396,43 @@ static int tech_prefix_free(rpc_call *c, long long interconnect, json_t *prefix,
                             p ? p : "") : 0;
 }
 
-static int service_create(rpc_call *c)
+/* The rules of a service write: it lives on a live ingress interconnect
+ * whose carrier and currency it takes, its plans and routes exist, and its
+ * tech prefix is free on that interconnect. */
+static int service_prepare(rpc_call *c, json_t *before)
 {
-    long long ic = rpc_int(c, "interconnect_id", 0);
-    char idt[24];
-    snprintf(idt, sizeof idt, "%lld", ic);
-    PGresult *r = rpc_query(c, "SELECT direction, carrier_id, currency FROM interconnects"
-                               " WHERE id = $1 AND deleted_at IS NULL FOR SHARE", 1, idt);
-    if (!r)
-        return -1;
-    if (PQntuples(r) == 0) {
+    long long id = before ? json_integer_value(json_object_get(before, "id")) : 0;
+    long long ic = before ? json_integer_value(json_object_get(before, "interconnect_id")) : rpc_int(c, "interconnect_id", 0);
+    if (!before) {
+        char idt[24];
+        snprintf(idt, sizeof idt, "%lld", ic);
+        PGresult *r = rpc_query(c, "SELECT direction, carrier_id, currency FROM interconnects"
+                                   " WHERE id = $1 AND deleted_at IS NULL FOR SHARE", 1, idt);
+        if (!r)
+            return -1;
+        if (PQntuples(r) == 0) {
+            PQclear(r);
+            return rpc_fail(c, RPC_NOT_FOUND, "no interconnect %lld", ic);
+        }
+        bool ingress = !strcmp(PQgetvalue(r, 0, 0), "ingress");
+        json_object_set_new(c->params, "carrier_id", json_integer(atoll(PQgetvalue(r, 0, 1))));
+        json_object_set_new(c->params, "currency", json_string(PQgetvalue(r, 0, 2)));
         PQclear(r);
-        return rpc_fail(c, RPC_NOT_FOUND, "no interconnect %lld", ic);
+        if (!ingress)
+            return rpc_fail(c, RPC_CONFLICT, "services live on ingress interconnects; interconnect %lld is egress", ic);
     }
-    bool ingress = !strcmp(PQgetvalue(r, 0, 0), "ingress");
-    char carrier[24], currency[8];
-    snprintf(carrier, sizeof carrier, "%s", PQgetvalue(r, 0, 1));
-    snprintf(currency, sizeof currency, "%s", PQgetvalue(r, 0, 2));
-    PQclear(r);
-    if (!ingress)
-        return rpc_fail(c, RPC_CONFLICT, "services live on ingress interconnects; interconnect %lld is egress", ic);
-    const char *method = rpc_str(c, "routing_method") ? rpc_str(c, "routing_method") : "routing_plan";
-    if (service_refs(c, method, json_object_get(c->params, "routing_plan_id"),
-                     json_object_get(c->params, "route_interconnect_id")) ||
-        tech_prefix_free(c, ic, json_object_get(c->params, "tech_prefix"), 0))
-        return -1;
-    static const char *const extra_cols[] = { "carrier_id", "currency" };
-    const char *extra_vals[] = { carrier, currency };
-    long long id = record_insert(c, &service_record, c->params, extra_cols, extra_vals, 2);
-    json_t *after = id > 0 ? record_get(c, &service_record, id, NULL, NULL) : NULL;
-    if (!after || record_changed(c, &service_record, "create", id, NULL, after, atoll(carrier))) {
-        json_decref(after);
-        return -1;
-    }
-    c->result = after;
-    return 0;
-}
-
-static int service_get(rpc_call *c)
-{
-    char scope[24];
-    snprintf(scope, sizeof scope, "%lld", c->session->carrier_id);
-    c->result = record_get(c, &service_record, rpc_int(c, "id", 0),
-                           scope_is_customer(c) ? "t.carrier_id = $2" : NULL, scope);
-    return c->result ? 0 : -1;
-}
-
-static int service_update(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    if (record_lock(c, &service_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &service_record, id, NULL, NULL);
-    if (!before)
-        return -1;
-    int rc = -1;
-    json_t *after = NULL;
-    long long ic = json_integer_value(json_object_get(before, "interconnect_id"));
-    long long carrier = json_integer_value(json_object_get(before, "carrier_id"));
-    const char *method = rpc_str(c, "routing_method") ? rpc_str(c, "routing_method")
-                                                       : json_string_value(json_object_get(before, "routing_method"));
+    const char *method = rpc_str(c, "routing_method");
+    if (!method)
+        method = before ? json_string_value(json_object_get(before, "routing_method")) : "routing_plan";
     json_t *plan = json_object_get(c->params, "routing_plan_id");
     json_t *route = json_object_get(c->params, "route_interconnect_id");
-    if (service_refs(c, method, plan ? plan : json_object_get(before, "routing_plan_id"),
-                     route ? route : json_object_get(before, "route_interconnect_id")))
-        goto out;
-    if (json_object_get(c->params, "tech_prefix") &&
+    if (service_refs(c, method, plan || !before ? plan : json_object_get(before, "routing_plan_id"),
+                     route || !before ? route : json_object_get(before, "route_interconnect_id")))
+        return -1;
+    if ((!before || json_object_get(c->params, "tech_prefix")) &&
         tech_prefix_free(c, ic, json_object_get(c->params, "tech_prefix"), id))
-        goto out;
-    if (record_update(c, &service_record, id, c->params))
-        goto out;
-    after = record_get(c, &service_record, id, NULL, NULL);
-    if (!after || record_changed(c, &service_record, "update", id, before, after, carrier))
-        goto out;
-    c->result = json_incref(after);
-    rc = 0;
-out:
-    json_decref(before);
-    json_decref(after);
-    return rc;
+        return -1;
+    return 0;
 }
 
 static int services_delete_of(rpc_call *c, const char *where_sql, long long id, long long carrier)
@@ -558,20 +452,6 @@ static int services_delete_of(rpc_call *c, const char *where_sql, long long id, 
         json_decref(before);
     }
     PQclear(r);
-    return rc;
-}
-
-static int service_delete(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    if (record_lock(c, &service_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &service_record, id, NULL, NULL);
-    long long carrier = json_integer_value(json_object_get(before, "carrier_id"));
-    int rc = before && !services_delete_of(c, "id = $1", id, carrier) ? 0 : -1;
-    json_decref(before);
-    if (rc == 0)
-        c->result = json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1);
     return rc;
 }
 
@@ -597,7 +477,6 @@ static const list_filter service_filters[] = {
 };
 
 static const list_spec service_list_spec = {
-    .item_sql = service_json,
     .from_sql = "services t",
     .where_sql = "t.deleted_at IS NULL",
     .id_sql = "t.id",
@@ -606,12 +485,8 @@ static const list_spec service_list_spec = {
     .filters = service_filters,
 };
 
-static int service_list(rpc_call *c)
-{
-    char scope[24];
-    snprintf(scope, sizeof scope, "%lld", c->session->carrier_id);
-    return rpc_list(c, &service_list_spec, scope_is_customer(c) ? "t.carrier_id = $1" : NULL, scope);
-}
+static const entity_kind service_kind = { &service_record, &service_list_spec, "carrier_id", CUSTOMER_READ,
+                                          service_prepare };
 
 /* ---- params ---- */
 
@@ -694,15 +569,15 @@ static const rpc_field svc_update_params[] = {
 static const rpc_field svc_delete_params[] = { { "id", F_ID, F_REQUIRED }, { "version", F_INT, F_REQUIRED, 1 }, { NULL } };
 
 const rpc_method interconnect_methods[] = {
-    { "interconnect.create", interconnect_create, ROLES_ADMIN, RPC_MUTATES, ic_create_params },
-    { "interconnect.get", interconnect_get, ROLES_ANY, 0, id_params },
-    { "interconnect.update", interconnect_update, ROLES_ADMIN, RPC_MUTATES, ic_update_params },
-    { "interconnect.delete", interconnect_delete, ROLES_ADMIN, RPC_MUTATES, delete_params },
-    { "interconnect.list", interconnect_list, ROLES_ANY, 0, list_params },
-    { "service.create", service_create, ROLES_ADMIN, RPC_MUTATES, svc_create_params },
-    { "service.get", service_get, ROLES_ANY, 0, id_params },
-    { "service.update", service_update, ROLES_ADMIN, RPC_MUTATES, svc_update_params },
-    { "service.delete", service_delete, ROLES_ADMIN, RPC_MUTATES, svc_delete_params },
-    { "service.list", service_list, ROLES_ANY, 0, list_params },
+    { "interconnect.create", entity_create, ROLES_ADMIN, RPC_MUTATES, ic_create_params, &interconnect_kind },
+    { "interconnect.get", entity_get, ROLES_ANY, 0, id_params, &interconnect_kind },
+    { "interconnect.update", entity_update, ROLES_ADMIN, RPC_MUTATES, ic_update_params, &interconnect_kind },
+    { "interconnect.delete", interconnect_delete, ROLES_ADMIN, RPC_MUTATES, delete_params, &interconnect_kind },
+    { "interconnect.list", entity_list, ROLES_ANY, 0, list_params, &interconnect_kind },
+    { "service.create", entity_create, ROLES_ADMIN, RPC_MUTATES, svc_create_params, &service_kind },
+    { "service.get", entity_get, ROLES_ANY, 0, id_params, &service_kind },
+    { "service.update", entity_update, ROLES_ADMIN, RPC_MUTATES, svc_update_params, &service_kind },
+    { "service.delete", entity_delete, ROLES_ADMIN, RPC_MUTATES, svc_delete_params, &service_kind },
+    { "service.list", entity_list, ROLES_ANY, 0, list_params, &service_kind },
     { NULL },
 };

@@ -60,13 +60,18 @@ int entity_ref(rpc_call *c, const char *field, const char *table, const char *ex
     return found ? 0 : rpc_field_error(c, field, "does not name a live record of the right kind");
 }
 
+static bool self_owned(const entity_kind *k)
+{
+    return k->carrier_field && !strcmp(k->carrier_field, "id");
+}
+
 int entity_create(rpc_call *c)
 {
     const entity_kind *k = kind_of(c);
     long long owner = 0;
-    if (customer_may(c, k, true))
+    if (customer_may(c, k, true) || (k->prepare && k->prepare(c, NULL)))
         return -1;
-    if (k->carrier_field) {
+    if (k->carrier_field && !self_owned(k)) {
         owner = rpc_int(c, k->carrier_field, 0);
         if (is_customer(c) && owner != c->session->carrier_id)
             return rpc_fail(c, RPC_NOT_FOUND, "no carrier %lld", owner);
@@ -80,9 +85,9 @@ int entity_create(rpc_call *c)
         if (!found)
             return rpc_fail(c, RPC_NOT_FOUND, "no carrier %lld", owner);
     }
-    if (k->check && k->check(c, NULL))
-        return -1;
     long long id = record_insert(c, k->record, c->params, NULL, NULL, 0);
+    if (self_owned(k))
+        owner = id;
     json_t *after = id > 0 ? record_get(c, k->record, id, NULL, NULL) : NULL;
     if (!after || record_changed(c, k->record, "create", id, NULL, after, owner)) {
         json_decref(after);
@@ -115,7 +120,7 @@ int entity_update(rpc_call *c)
         return -1;
     json_t *after = NULL;
     int rc = -1;
-    if ((k->check && k->check(c, before)) || record_update(c, k->record, id, c->params))
+    if ((k->prepare && k->prepare(c, before)) || record_update(c, k->record, id, c->params))
         goto out;
     after = record_get(c, k->record, id, NULL, NULL);
     if (!after || record_changed(c, k->record, "update", id, before, after, owner))
@@ -126,6 +131,11 @@ out:
     json_decref(before);
     json_decref(after);
     return rc;
+}
+
+long long entity_owner(rpc_call *c, long long id)
+{
+    return owner_of(c, kind_of(c), id);
 }
 
 int entity_delete(rpc_call *c)

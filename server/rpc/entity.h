@@ -1,10 +1,9 @@
 /*
  * entity: the five generic handlers (create, get, update, delete, list)
- * for records that need nothing beyond their description — contacts,
- * categories, trunk groups, credit alerts, blacklists, release cause
- * mappings. A method entry names the handler and points its `data` at an
- * entity_kind; records with rules of their own (carriers, interconnects,
- * services) have their own handlers on the same record helper.
+ * behind every editable record. A method entry names the handler and points
+ * its `data` at an entity_kind. A record with rules of its own (carriers,
+ * interconnects, services) states them in its `prepare` hook and, where
+ * deleting has consequences, in a delete handler of its own.
  */
 #ifndef DIDTRON_ENTITY_H
 #define DIDTRON_ENTITY_H
@@ -22,12 +21,14 @@ typedef struct {
     const record_spec *record;
     const list_spec *list;
     /* Carrier-owned records: the wire field (and column) holding the
-     * carrier, e.g. "carrier_id"; NULL for platform-wide records. */
+     * carrier, e.g. "carrier_id"; "id" for the carrier itself; NULL for
+     * platform-wide records. */
     const char *carrier_field;
     customer_access customers;
-    /* Extra checks on create/update (params validated already); before is
-     * NULL on create. Return -1 with the error set to refuse. */
-    int (*check)(rpc_call *c, json_t *before);
+    /* Rules before a create or update write (params validated already;
+     * before is NULL on create). It may refuse (-1, error set) or complete
+     * c->params with server-set fields (a service's carrier and currency). */
+    int (*prepare)(rpc_call *c, json_t *before);
 } entity_kind;
 
 int entity_create(rpc_call *c);
@@ -35,6 +36,10 @@ int entity_get(rpc_call *c);
 int entity_update(rpc_call *c);
 int entity_delete(rpc_call *c);
 int entity_list(rpc_call *c);
+
+/* The carrier owning live record id of c's kind (0 when platform-wide), or
+ * -1 with -32004 when it is gone or a customer may not see it. */
+long long entity_owner(rpc_call *c, long long id);
 
 /* Does a live row with this id exist in table? Adds a field error when not.
  * extra_sql (may be NULL) adds a condition on alias t, e.g. "t.direction = 'egress'". */
