@@ -1,12 +1,12 @@
 #include "list.h"
 
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "money.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 #define MAX_PARAMS 24
@@ -89,47 +89,6 @@ int list_cursor_decode(const char *cursor, char *sort, size_t sortn,
     return rc;
 }
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool oom;
-} sql_buf;
-
-__attribute__((format(printf, 2, 3))) static void add(sql_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    if (!b->buf) {
-        b->buf = malloc(512);
-        b->cap = b->buf ? 512 : 0;
-        if (!b->buf) {
-            b->oom = true;
-            return;
-        }
-        b->buf[0] = '\0';
-    }
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap + (size_t)n + 1) * 2;
-        char *nb = realloc(b->buf, cap);
-        if (!nb) {
-            b->oom = true;
-            return;
-        }
-        b->buf = nb;
-        b->cap = cap;
-    }
-}
-
 /* Text form of a filter value for the parameter, or an error message. */
 static const char *filter_value(const list_filter *f, json_t *v, char *buf, size_t n)
 {
@@ -179,7 +138,7 @@ int rpc_list(rpc_call *c, const list_spec *spec, const char *scope_sql, const ch
     const char *params[MAX_PARAMS];
     char values[MAX_PARAMS][256];
     int np = 0, rc = -1;
-    sql_buf where = { 0 }, sql = { 0 };
+    strbuf where = { 0 }, sql = { 0 };
     char *cursor_out = NULL;
     PGresult *r = NULL;
 
@@ -198,12 +157,12 @@ int rpc_list(rpc_call *c, const list_spec *spec, const char *scope_sql, const ch
     long long limit = rpc_int(c, "limit", 50);
 
     /* Filters. */
-    add(&where, "WHERE true");
+    sb_printf(&where, "WHERE true");
     if (spec->where_sql)
-        add(&where, " AND (%s)", spec->where_sql);
+        sb_printf(&where, " AND (%s)", spec->where_sql);
     if (scope_sql) {
         params[np++] = scope_value; /* always $1 */
-        add(&where, " AND (%s)", scope_sql);
+        sb_printf(&where, " AND (%s)", scope_sql);
     }
     json_t *filter = json_object_get(c->params, "filter");
     const char *key;
@@ -234,10 +193,10 @@ int rpc_list(rpc_call *c, const list_spec *spec, const char *scope_sql, const ch
         np++;
         const char *cast = type_cast[f->type];
         switch (f->op) {
-        case LIST_EQ: add(&where, " AND %s = $%d::%s", f->sql, np, cast); break;
-        case LIST_FROM: add(&where, " AND %s >= $%d::%s", f->sql, np, cast); break;
-        case LIST_TO: add(&where, " AND %s < $%d::%s", f->sql, np, cast); break;
-        case LIST_SEARCH: add(&where, " AND strpos(lower(%s), lower($%d)) > 0", f->sql, np); break;
+        case LIST_EQ: sb_printf(&where, " AND %s = $%d::%s", f->sql, np, cast); break;
+        case LIST_FROM: sb_printf(&where, " AND %s >= $%d::%s", f->sql, np, cast); break;
+        case LIST_TO: sb_printf(&where, " AND %s < $%d::%s", f->sql, np, cast); break;
+        case LIST_SEARCH: sb_printf(&where, " AND strpos(lower(%s), lower($%d)) > 0", f->sql, np); break;
         }
     }
     if (c->err_code)
@@ -245,7 +204,7 @@ int rpc_list(rpc_call *c, const list_spec *spec, const char *scope_sql, const ch
     int nfilter = np;
 
     /* Total, before the cursor narrows it. */
-    add(&sql, "SELECT count(*) FROM %s %s", spec->from_sql, where.buf);
+    sb_printf(&sql, "SELECT count(*) FROM %s %s", spec->from_sql, where.buf);
     if (where.oom || sql.oom) {
         rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
         goto out;
@@ -273,14 +232,14 @@ int rpc_list(rpc_call *c, const list_spec *spec, const char *scope_sql, const ch
         params[np] = values[np];
         params[np + 1] = values[np + 1];
         np += 2;
-        add(&where, " AND (%s, %s) %s ($%d::%s, $%d::bigint)", sort->sql, spec->id_sql,
+        sb_printf(&where, " AND (%s, %s) %s ($%d::%s, $%d::bigint)", sort->sql, spec->id_sql,
             desc ? "<" : ">", np - 1, type_cast[sort->type], np);
     }
     snprintf(values[np], sizeof values[np], "%lld", limit + 1);
     params[np] = values[np];
     np++;
-    sql.len = 0;
-    add(&sql, "SELECT (%s)::text, (%s)::text, (%s)::text FROM %s %s ORDER BY %s %s, %s %s LIMIT $%d",
+    sb_reset(&sql);
+    sb_printf(&sql, "SELECT (%s)::text, (%s)::text, (%s)::text FROM %s %s ORDER BY %s %s, %s %s LIMIT $%d",
         spec->item_sql, sort->sql, spec->id_sql, spec->from_sql, where.buf, sort->sql,
         desc ? "DESC" : "ASC", spec->id_sql, desc ? "DESC" : "ASC", np);
     if (where.oom || sql.oom) {

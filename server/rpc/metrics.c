@@ -1,12 +1,12 @@
 #include "metrics.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol.h"
+#include "strbuf.h"
 #include "registry.h"
 
 /* Outcomes we count per method: "ok" and each error code of the contract. */
@@ -72,48 +72,18 @@ void metrics_pool_busy(int delta) { atomic_fetch_add(&pool_busy, delta); }
 void metrics_pool_queued(int delta) { atomic_fetch_add(&pool_queued, delta); }
 void metrics_event(void) { atomic_fetch_add(&events_total, 1); }
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} sbuf;
-
-__attribute__((format(printf, 2, 3))) static void put(sbuf *s, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if ((size_t)n < s->cap - s->len) {
-            s->len += (size_t)n;
-            return;
-        }
-        size_t cap = (s->cap + (size_t)n + 1) * 2;
-        char *nb = realloc(s->buf, cap);
-        if (!nb)
-            return;
-        s->buf = nb;
-        s->cap = cap;
-    }
-}
-
 char *metrics_render(void)
 {
-    sbuf s = { malloc(8192), 0, 8192 };
-    if (!s.buf)
-        return NULL;
-    s.buf[0] = '\0';
-    put(&s, "# HELP didtron_connections Open WebSocket connections.\n# TYPE didtron_connections gauge\n");
-    put(&s, "didtron_connections %ld\n", atomic_load(&connections));
-    put(&s, "# HELP didtron_connections_total WebSocket connections accepted.\n# TYPE didtron_connections_total counter\n");
-    put(&s, "didtron_connections_total %lu\n", atomic_load(&connections_total));
-    put(&s, "# HELP didtron_http_requests_total HTTP requests served.\n# TYPE didtron_http_requests_total counter\n");
-    put(&s, "didtron_http_requests_total %lu\n", atomic_load(&http_requests));
-    put(&s, "# HELP didtron_events_total Events received for fan-out.\n# TYPE didtron_events_total counter\n");
-    put(&s, "didtron_events_total %lu\n", atomic_load(&events_total));
-    put(&s, "# HELP didtron_rpc_requests_total JSON-RPC requests by method and outcome.\n# TYPE didtron_rpc_requests_total counter\n");
+    strbuf s = { 0 };
+    sb_printf(&s, "# HELP didtron_connections Open WebSocket connections.\n# TYPE didtron_connections gauge\n");
+    sb_printf(&s, "didtron_connections %ld\n", atomic_load(&connections));
+    sb_printf(&s, "# HELP didtron_connections_total WebSocket connections accepted.\n# TYPE didtron_connections_total counter\n");
+    sb_printf(&s, "didtron_connections_total %lu\n", atomic_load(&connections_total));
+    sb_printf(&s, "# HELP didtron_http_requests_total HTTP requests served.\n# TYPE didtron_http_requests_total counter\n");
+    sb_printf(&s, "didtron_http_requests_total %lu\n", atomic_load(&http_requests));
+    sb_printf(&s, "# HELP didtron_events_total Events received for fan-out.\n# TYPE didtron_events_total counter\n");
+    sb_printf(&s, "didtron_events_total %lu\n", atomic_load(&events_total));
+    sb_printf(&s, "# HELP didtron_rpc_requests_total JSON-RPC requests by method and outcome.\n# TYPE didtron_rpc_requests_total counter\n");
     for (int m = 0; m <= nmethods; m++) {
         const char *name = m < nmethods ? registry_at(m)->name : "unknown";
         for (int o = 0; o < NOUT; o++) {
@@ -125,26 +95,30 @@ char *metrics_render(void)
                 snprintf(outcome, sizeof outcome, "ok");
             else
                 snprintf(outcome, sizeof outcome, "%d", outcome_codes[o]);
-            put(&s, "didtron_rpc_requests_total{method=\"%s\",outcome=\"%s\"} %lu\n", name, outcome, v);
+            sb_printf(&s, "didtron_rpc_requests_total{method=\"%s\",outcome=\"%s\"} %lu\n", name, outcome, v);
         }
     }
-    put(&s, "# HELP didtron_rpc_duration_seconds JSON-RPC request latency.\n# TYPE didtron_rpc_duration_seconds histogram\n");
+    sb_printf(&s, "# HELP didtron_rpc_duration_seconds JSON-RPC request latency.\n# TYPE didtron_rpc_duration_seconds histogram\n");
     unsigned long cum = 0;
     for (int b = 0; b < NBUCKET; b++) {
         cum += atomic_load(&buckets[b]);
-        put(&s, "didtron_rpc_duration_seconds_bucket{le=\"%lld.%06lld\"} %lu\n",
+        sb_printf(&s, "didtron_rpc_duration_seconds_bucket{le=\"%lld.%06lld\"} %lu\n",
             (long long)(bucket_usec[b] / 1000000), (long long)(bucket_usec[b] % 1000000), cum);
     }
     cum += atomic_load(&buckets[NBUCKET]);
-    put(&s, "didtron_rpc_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+    sb_printf(&s, "didtron_rpc_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
     unsigned long sum = atomic_load(&latency_sum_usec);
-    put(&s, "didtron_rpc_duration_seconds_sum %lu.%06lu\n", sum / 1000000, sum % 1000000);
-    put(&s, "didtron_rpc_duration_seconds_count %lu\n", atomic_load(&latency_count));
-    put(&s, "# HELP didtron_db_pool_size Worker database connections.\n# TYPE didtron_db_pool_size gauge\n");
-    put(&s, "didtron_db_pool_size %ld\n", atomic_load(&pool_size));
-    put(&s, "# HELP didtron_db_pool_busy Worker connections running a request.\n# TYPE didtron_db_pool_busy gauge\n");
-    put(&s, "didtron_db_pool_busy %ld\n", atomic_load(&pool_busy));
-    put(&s, "# HELP didtron_db_pool_queued Requests waiting for a worker.\n# TYPE didtron_db_pool_queued gauge\n");
-    put(&s, "didtron_db_pool_queued %ld\n", atomic_load(&pool_queued));
+    sb_printf(&s, "didtron_rpc_duration_seconds_sum %lu.%06lu\n", sum / 1000000, sum % 1000000);
+    sb_printf(&s, "didtron_rpc_duration_seconds_count %lu\n", atomic_load(&latency_count));
+    sb_printf(&s, "# HELP didtron_db_pool_size Worker database connections.\n# TYPE didtron_db_pool_size gauge\n");
+    sb_printf(&s, "didtron_db_pool_size %ld\n", atomic_load(&pool_size));
+    sb_printf(&s, "# HELP didtron_db_pool_busy Worker connections running a request.\n# TYPE didtron_db_pool_busy gauge\n");
+    sb_printf(&s, "didtron_db_pool_busy %ld\n", atomic_load(&pool_busy));
+    sb_printf(&s, "# HELP didtron_db_pool_queued Requests waiting for a worker.\n# TYPE didtron_db_pool_queued gauge\n");
+    sb_printf(&s, "didtron_db_pool_queued %ld\n", atomic_load(&pool_queued));
+    if (s.oom) {
+        free(s.buf);
+        return NULL;
+    }
     return s.buf;
 }

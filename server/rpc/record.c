@@ -1,56 +1,16 @@
 #include "record.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "../audit/audit.h"
 
 #define MAX_COLS 48
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-__attribute__((format(printf, 2, 3))) static void put(sbuf *b, const char *fmt, ...)
-{
-    if (!b->buf) {
-        b->buf = malloc(1024);
-        b->cap = b->buf ? 1024 : 0;
-        if (!b->buf) {
-            b->oom = true;
-            return;
-        }
-        b->buf[0] = '\0';
-    }
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        char *nb = realloc(b->buf, (b->cap + (size_t)n + 1) * 2);
-        if (!nb) {
-            b->oom = true;
-            return;
-        }
-        b->buf = nb;
-        b->cap = (b->cap + (size_t)n + 1) * 2;
-    }
-}
-
 /* "$n" wrapped for the column's type: pre, then $n, then post. */
-static void placeholder(sbuf *sql, col_kind k, int n)
+static void placeholder(strbuf *sql, col_kind k, int n)
 {
     static const char *const post[] = {
         [COL_TEXT] = "::text", [COL_INT] = "::integer", [COL_BIGINT] = "::bigint",
@@ -58,7 +18,7 @@ static void placeholder(sbuf *sql, col_kind k, int n)
         [COL_JSONB_MERGE] = "::jsonb",
         [COL_TEXT_ARRAY] = "::jsonb))", [COL_TIME] = "::time",
     };
-    put(sql, "%s$%d%s", k == COL_TEXT_ARRAY ? "ARRAY(SELECT jsonb_array_elements_text(" : "", n, post[k]);
+    sb_printf(sql, "%s$%d%s", k == COL_TEXT_ARRAY ? "ARRAY(SELECT jsonb_array_elements_text(" : "", n, post[k]);
 }
 
 const char *record_param(json_t *v, col_kind kind, char *buf, size_t n, char **owned)
@@ -115,26 +75,26 @@ long long record_insert(rpc_call *c, const record_spec *s, json_t *values,
     const record_column *cols[MAX_COLS];
     int n = collect(s, values, params, vals, owned, cols, 0);
     long long id = -1;
-    sbuf sql = { 0 };
+    strbuf sql = { 0 };
     if (n < 0 || n + n_extra > MAX_COLS) {
         rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
         goto out;
     }
-    put(&sql, "INSERT INTO %s (", s->table);
+    sb_printf(&sql, "INSERT INTO %s (", s->table);
     for (int i = 0; i < n; i++)
-        put(&sql, "%s%s", i ? ", " : "", cols[i]->column);
+        sb_printf(&sql, "%s%s", i ? ", " : "", cols[i]->column);
     for (int i = 0; i < n_extra; i++)
-        put(&sql, "%s%s", n + i ? ", " : "", extra_cols[i]);
-    put(&sql, ") VALUES (");
+        sb_printf(&sql, "%s%s", n + i ? ", " : "", extra_cols[i]);
+    sb_printf(&sql, ") VALUES (");
     for (int i = 0; i < n; i++) {
-        put(&sql, "%s", i ? ", " : "");
+        sb_printf(&sql, "%s", i ? ", " : "");
         placeholder(&sql, cols[i]->kind, i + 1);
     }
     for (int i = 0; i < n_extra; i++) {
         params[n + i] = extra_vals[i];
-        put(&sql, "%s$%d", n + i ? ", " : "", n + i + 1);
+        sb_printf(&sql, "%s$%d", n + i ? ", " : "", n + i + 1);
     }
-    put(&sql, ") RETURNING id");
+    sb_printf(&sql, ") RETURNING id");
     if (sql.oom) {
         rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
         goto out;
@@ -194,19 +154,19 @@ int record_update(rpc_call *c, const record_spec *s, long long id, json_t *value
     params[0] = idt;
     int n = collect(s, values, params, vals, owned, cols, 1);
     int rc = -1;
-    sbuf sql = { 0 };
+    strbuf sql = { 0 };
     if (n < 0) {
         rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
         goto out;
     }
-    put(&sql, "UPDATE %s SET version = version + 1, updated_at = now()", s->table);
+    sb_printf(&sql, "UPDATE %s SET version = version + 1, updated_at = now()", s->table);
     for (int i = 1; i < n; i++) {
-        put(&sql, ", %s = ", cols[i]->column);
+        sb_printf(&sql, ", %s = ", cols[i]->column);
         if (cols[i]->kind == COL_JSONB_MERGE)
-            put(&sql, "%s || ", cols[i]->column);
+            sb_printf(&sql, "%s || ", cols[i]->column);
         placeholder(&sql, cols[i]->kind, i + 1);
     }
-    put(&sql, " WHERE id = $1");
+    sb_printf(&sql, " WHERE id = $1");
     if (sql.oom) {
         rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
         goto out;

@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +90,25 @@ const char *jstr(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     return s ? s : "";
+}
+
+wsc *start_with_root(test_server *s, const char *dbname, const char *name, const char *const *flags)
+{
+    harness_init(dbname);
+    const char *args[] = { "user", "add", "root", "--role", "super_admin", "--database", harness_conninfo(),
+                           "--password-cost", "12", NULL };
+    const char *env[] = { "DIDTRON_PASSWORD=rootpass123", NULL };
+    if (didtrond_run(args, env) != 0 || !server_start(s, name, flags)) {
+        fprintf(stderr, "setup: cannot create root or start didtrond\n");
+        exit(1);
+    }
+    wsc *c = wsc_connect("127.0.0.1", s->port, "/ws", "didtron.v1", T);
+    json_t *r = c ? wsc_call(c, "auth.login", json_pack("{s:s, s:s}", "username", "root", "password", "rootpass123"), T)
+                  : NULL;
+    if (!r || wsc_error_code(r) != 0) {
+        fprintf(stderr, "setup: root cannot log in: %s\n", wsc_last_error());
+        exit(1);
+    }
+    json_decref(r);
+    return c;
 }

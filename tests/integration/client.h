@@ -24,6 +24,10 @@ int fails(wsc *c, const char *method, json_t *params);
 void fails_on_field(wsc *c, const char *method, json_t *params, const char *field);
 /* Connect and log in. */
 wsc *login(const test_server *s, const char *user, const char *pass);
+/* Start-up of a test program, outside any test: a fresh database with a
+ * super_admin "root" (password rootpass123), server s started as `name`,
+ * and a connection logged in as root. Exits the program on failure. */
+wsc *start_with_root(test_server *s, const char *dbname, const char *name, const char *const *flags);
 /* Log in on a throw-away connection; returns the token (malloc'd). */
 char *login_token(const test_server *s, const char *user, const char *pass);
 /* user.create with password "password123"; returns the id. */

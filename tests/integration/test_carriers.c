@@ -60,28 +60,12 @@ static long long audit_count(const char *entity, long long id)
 
 static void setup(void)
 {
-    harness_init("didtron_carriers");
-    const char *args[] = { "user", "add", "root", "--role", "super_admin", "--database", harness_conninfo(),
-                           "--password-cost", "12", NULL };
-    const char *env[] = { "DIDTRON_PASSWORD=rootpass123", NULL };
-    if (didtrond_run(args, env) != 0 || !server_start(&S, "carriers", NULL)) {
-        fprintf(stderr, "setup failed\n");
-        exit(1);
-    }
+    admin = start_with_root(&S, "didtron_carriers", "carriers", NULL);
     customer_plan = atoll(harness_sql("INSERT INTO rating_plans (name, currency, direction)"
                                       " VALUES ('Retail USD', 'USD', 'customer') RETURNING id"));
     supplier_plan = atoll(harness_sql("INSERT INTO rating_plans (name, currency, direction)"
                                       " VALUES ('Supplier A', 'USD', 'supplier') RETURNING id"));
     routing_plan = atoll(harness_sql("INSERT INTO routing_plans (name, mode) VALUES ('LCR', 'lcr') RETURNING id"));
-    admin = wsc_connect("127.0.0.1", S.port, "/ws", "didtron.v1", T);
-    json_t *r = admin ? wsc_call(admin, "auth.login", json_pack("{s:s, s:s}", "username", "root", "password",
-                                                                "rootpass123"), T) : NULL;
-    if (wsc_error_code(r) != 0) {
-        char *text = r ? json_dumps(r, 0) : NULL;
-        fprintf(stderr, "setup: admin login failed: %s %s\n", text ? text : "", wsc_last_error());
-        exit(1);
-    }
-    json_decref(r);
 }
 
 static void teardown(void)

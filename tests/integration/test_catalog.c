@@ -28,22 +28,7 @@ static long long new_carrier(const char *name, const char *type)
 
 static void setup(void)
 {
-    harness_init("didtron_catalog");
-    const char *args[] = { "user", "add", "root", "--role", "super_admin", "--database", harness_conninfo(),
-                           "--password-cost", "12", NULL };
-    const char *env[] = { "DIDTRON_PASSWORD=rootpass123", NULL };
-    if (didtrond_run(args, env) != 0 || !server_start(&S, "catalog", NULL)) {
-        fprintf(stderr, "setup failed\n");
-        exit(1);
-    }
-    admin = wsc_connect("127.0.0.1", S.port, "/ws", "didtron.v1", T);
-    json_t *r = admin ? wsc_call(admin, "auth.login", json_pack("{s:s, s:s}", "username", "root", "password",
-                                                                "rootpass123"), T) : NULL;
-    if (wsc_error_code(r) != 0) {
-        fprintf(stderr, "setup: admin login failed\n");
-        exit(1);
-    }
-    json_decref(r);
+    admin = start_with_root(&S, "didtron_catalog", "catalog", NULL);
 }
 
 START_TEST(test_categories_and_groups)
