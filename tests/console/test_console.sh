@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Console test: the real didtron in tmux against a real didtrond with the
+# demo network. Each check prints "ok N - what" or "not ok N - what".
+# Needs DIDTRON_TEST_PG{HOST,PORT,USER} (scripts/dev test sets them),
+# DIDTRON_BIN and DIDTRON_CONSOLE_BIN (meson passes them).
+set -uo pipefail
+
+if [[ -z ${DIDTRON_TEST_PGHOST:-} ]]; then
+    echo "no test database: run scripts/dev test" >&2
+    [[ ${DIDTRON_TEST_REQUIRE_DB:-} == 1 ]] && exit 1
+    exit 77
+fi
+command -v tmux >/dev/null || { echo "tmux is missing" >&2; exit 1; }
+
+work="$(mktemp -d /tmp/didtron-console.XXXXXX)"
+db="didtron_console_$$"
+sock="$work/tmux.sock"
+conninfo="host=$DIDTRON_TEST_PGHOST port=${DIDTRON_TEST_PGPORT:?} user=${DIDTRON_TEST_PGUSER:?} dbname=$db"
+psql=(psql -X -q -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER" -d postgres)
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+server_pid=""
+n=0
+failed=0
+
+cleanup() {
+    tmux -S "$sock" kill-server 2>/dev/null
+    [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    "${psql[@]}" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+check() { # check "what" command...
+    local what="$1"
+    shift
+    n=$((n + 1))
+    if "$@"; then
+        echo "ok $n - $what"
+    else
+        echo "not ok $n - $what"
+        failed=$((failed + 1))
+        echo "---- screen ----"
+        tmux -S "$sock" capture-pane -p -t console 2>/dev/null
+        echo "----------------"
+    fi
+}
+
+screen() { tmux -S "$sock" capture-pane -p -t console; }
+
+# wait_for TEXT [seconds]: true once the screen shows TEXT.
+wait_for() {
+    local deadline=$((SECONDS + ${2:-15}))
+    while ((SECONDS < deadline)); do
+        screen | grep -qF -- "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+wait_gone() {
+    local deadline=$((SECONDS + ${2:-15}))
+    while ((SECONDS < deadline)); do
+        screen | grep -qF -- "$1" || return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+start_server() {
+    "$DIDTRON_BIN" serve --demo --database "$conninfo" --listen "127.0.0.1:$port" --password-cost 12 \
+        >>"$work/didtrond.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 150); do
+        curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    cat "$work/didtrond.log" >&2
+    return 1
+}
+
+"${psql[@]}" -c "CREATE DATABASE $db" >/dev/null || exit 1
+start_server || exit 1
+
+# The console runs in a tmux pane; its exit code lands in a file.
+tmux -S "$sock" new-session -d -s console -x 120 -y 30 \
+    "env DIDTRON_PASSWORD=admin XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config TERM=xterm-256color \
+     LANG=C.UTF-8 '$DIDTRON_CONSOLE_BIN' --url ws://127.0.0.1:$port/ws --user admin; echo \$? > $work/exit-code; sleep 30"
+
+check "logs in and lists the demo carriers" wait_for "Acme Telecom"
+check "the header shows the connection and the user" wait_for "connected"
+check "the footer counts rows against the server's total" wait_for "16 of 16"
+check "the token is cached with mode 0600" test "$(stat -c %a "$work/state/didtron/token" 2>/dev/null)" = 600
+
+tmux -S "$sock" send-keys -t console / g l o b e x Enter
+check "/ filters the table through the server" wait_for "1 of 1"
+check "the filtered row is the match" bash -c "tmux -S '$sock' capture-pane -p -t console | grep -q 'Globex Voice'"
+check "rows that do not match are gone" wait_gone "Acme Telecom" 3
+
+tmux -S "$sock" send-keys -t console / C-u BSpace BSpace BSpace BSpace BSpace BSpace Enter
+check "clearing the filter brings every carrier back" wait_for "16 of 16"
+
+tmux -S "$sock" resize-window -t console -x 80 -y 24
+check "80x24 still draws the frame" wait_for "DIDTron"
+tmux -S "$sock" resize-window -t console -x 70 -y 20
+check "below 80x24 it says the terminal is too small" wait_for "terminal too small"
+tmux -S "$sock" resize-window -t console -x 120 -y 30
+check "back to 120x30 the table returns" wait_for "Acme Telecom"
+
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null
+server_pid=""
+check "a lost server shows reconnecting" wait_for "reconnecting"
+start_server
+check "the console reconnects by itself" wait_for "connected" 20
+check "and still lists the carriers" wait_for "16 of 16" 20
+
+tmux -S "$sock" send-keys -t console : q Enter
+for _ in $(seq 1 50); do [[ -s $work/exit-code ]] && break; sleep 0.1; done
+check ":q exits with status 0" test "$(cat "$work/exit-code" 2>/dev/null)" = 0
+
+echo "1..$n"
+echo "console: $((n - failed)) passed, $failed failed"
+((failed == 0))
