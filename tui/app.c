@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,8 +163,8 @@ static void draw_header(void)
     const char *state = a.conn == NET_READY ? "connected" : a.conn == NET_RECONNECTING ? "reconnecting"
                       : a.conn == NET_AUTH_FAILED ? "logged out" : "connecting";
     snprintf(left, sizeof left, " DIDTron  Carriers %s List", g->arrow);
-    snprintf(right, sizeof right, "%s %s  %s %s%s%s ", a.conn == NET_READY ? g->dot_on : g->dot_off, state,
-             theme_name(a.opt->theme), user ? user : "-", role ? "@" : "", role ? role : "");
+    snprintf(right, sizeof right, "%s %s   %s   %s%s%s%s ", a.conn == NET_READY ? g->dot_on : g->dot_off, state,
+             theme_name(a.opt->theme), user ? user : "-", role ? " (" : "", role ? role : "", role ? ")" : "");
     put(r.y, r.x, r.w, STYLE_HEADER, left);
     int rw = utf8_width(right);
     if (rw < r.w - 30)
@@ -459,7 +462,7 @@ static void on_input(void *ud)
         if (ch == 27) { /* Esc, or Alt-x as Esc followed by x */
             nodelay(stdscr, TRUE);
             int next = getch();
-            if (next != ERR && next != 27 && a.input == INPUT_NONE)
+            if (next >= 32 && next < 127 && a.input == INPUT_NONE)
                 ch = KEY_ALT(next);
             else if (next != ERR)
                 ungetch(next);
@@ -476,6 +479,22 @@ static void on_input(void *ud)
         net_quit();
     if (a.dirty)
         draw();
+}
+
+/* SIGWINCH arrives as a readable signalfd, in the same loop as the keys:
+ * resize curses to the terminal's new size and redraw at once. */
+static int winch_fd = -1;
+
+static void on_winch(void *ud)
+{
+    (void)ud;
+    struct signalfd_siginfo si;
+    while (read(winch_fd, &si, sizeof si) == (ssize_t)sizeof si)
+        ;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+        resizeterm(ws.ws_row, ws.ws_col);
+    draw();
 }
 
 static void save_token(void)
@@ -565,8 +584,17 @@ int app_run(const app_options *opt)
         table_free(&a.carriers);
         return 1;
     }
+    sigset_t winch;
+    sigemptyset(&winch);
+    sigaddset(&winch, SIGWINCH);
+    sigprocmask(SIG_BLOCK, &winch, NULL);
+    winch_fd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (winch_fd >= 0)
+        net_watch_fd(winch_fd, on_winch, NULL);
     net_subscribe("carrier.changed");
     net_run();
+    if (winch_fd >= 0)
+        close(winch_fd);
     endwin();
     if (a.exit_code && a.toast[0])
         fprintf(stderr, "didtron: %s\n", a.toast);

@@ -281,9 +281,26 @@ static int stdin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
     return 0;
 }
 
+typedef struct {
+    void (*on_ready)(void *ud);
+    void *ud;
+} watch;
+
+static int watch_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void)in;
+    (void)len;
+    const watch *w = lws_get_opaque_user_data(wsi);
+    (void)user;
+    if (reason == LWS_CALLBACK_RAW_RX_FILE && w && w->on_ready)
+        w->on_ready(w->ud);
+    return 0;
+}
+
 static struct lws_protocols protocols[] = {
     { DIDTRON_SUBPROTOCOL, ws_callback, 0, 65536, 0, NULL, 0 },
     { "didtron-stdin", stdin_callback, 0, 0, 0, NULL, 0 },
+    { "didtron-fd", watch_callback, 0, 0, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -384,6 +401,26 @@ int net_start(const char *url, const char *user, const char *password, const cha
     set_state(NET_CONNECTING, NULL);
     connect_now(NULL);
     lws_sul_schedule(n.ctx, 0, &n.tick_timer, tick, 1000 * 1000);
+    return 0;
+}
+
+static watch watches[4];
+static int nwatches;
+
+int net_watch_fd(int fd, void (*on_ready)(void *ud), void *ud)
+{
+    if (!n.ctx || nwatches == (int)(sizeof watches / sizeof watches[0]))
+        return -1;
+    watch *w = &watches[nwatches++];
+    w->on_ready = on_ready;
+    w->ud = ud;
+    lws_sock_file_fd_type d;
+    d.filefd = fd;
+    struct lws *wsi = lws_adopt_descriptor_vhost(lws_get_vhost_by_name(n.ctx, "default"), LWS_ADOPT_RAW_FILE_DESC, d,
+                                                 "didtron-fd", NULL);
+    if (!wsi)
+        return -1;
+    lws_set_opaque_user_data(wsi, w);
     return 0;
 }
 

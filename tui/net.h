@@ -42,6 +42,9 @@ int net_start(const char *url, const char *user, const char *password, const cha
 void net_call(const char *method, json_t *params, net_reply_fn fn, void *fn_ud);
 /* Topics to (re)subscribe whenever the connection is ready. */
 void net_subscribe(const char *topic);
+/* Watch another descriptor in the same loop (a signalfd for SIGWINCH);
+ * on_ready runs when it is readable. Call after net_start. 0 or -1. */
+int net_watch_fd(int fd, void (*on_ready)(void *ud), void *ud);
 /* Run until net_quit(); then tear down. */
 void net_run(void);
 void net_quit(void);
