@@ -1,5 +1,6 @@
 /*
- * app.c: the frame, the carriers list screen and the key loop.
+ * app.c: the frame, the workspace tabs and the key loop; screens draw the
+ * content (carriers_screen.c, carrier_detail.c).
  *
  * Drawing: every change marks the frame dirty; the loop redraws into
  * stdscr and calls refresh() once, and ncurses sends only the cells that
@@ -24,20 +25,11 @@
 
 #include "layout.h"
 #include "net.h"
-#include "table_model.h"
+#include "screen.h"
 
 typedef enum { INPUT_NONE, INPUT_FILTER, INPUT_COMMAND } input_mode;
 
-static const table_column carrier_columns[] = {
-    { "Name", "name", 16, 4, false },
-    { "Type", "type", 9, 0, false },
-    { "Status", "status", 9, 0, false },
-    { "Cur", "currency", 4, 0, false },
-    { "Credit", "credit_type", 8, 0, false },
-    { "Limit", "credit_limit", 12, 1, true },
-    { "Account manager", "account_manager", 15, 2, false },
-};
-#define NCOLS ((int)(sizeof carrier_columns / sizeof carrier_columns[0]))
+#define MAX_WORKSPACES 9
 
 static struct {
     const app_options *opt;
@@ -45,113 +37,69 @@ static struct {
     bool dirty, quit, help, submenu;
     int exit_code;
     net_state conn;
-    char conn_detail[128];
     input_mode input;
     char inbuf[128];
     size_t inlen;
     char toast[160];
     time_t toast_until;
-    table_model carriers;
-    bool loading;
-    time_t loaded_at;
-    unsigned generation;  /* replies for an older load are ignored */
+    screen *ws[MAX_WORKSPACES]; /* workspace tabs; 0 is the carriers list */
+    int nws, active;
 } a;
 
-static void toast(const char *msg)
+static void draw(void);
+
+void app_dirty(void)
+{
+    a.dirty = true;
+}
+
+void app_toast(const char *msg)
 {
     snprintf(a.toast, sizeof a.toast, "%s", msg);
     a.toast_until = time(NULL) + 4;
     a.dirty = true;
 }
 
-/* ---- the carriers list ---- */
-
-static const char *cell_text(json_t *item, const char *field, char *buf, size_t n)
+static screen *active(void)
 {
-    json_t *v = NULL;
-    if (!strcmp(field, "currency"))
-        v = json_array_get(json_object_get(item, "currencies"), 0);
-    else if (!strcmp(field, "credit_type") || !strcmp(field, "credit_limit"))
-        v = json_object_get(json_object_get(json_object_get(item, "credit"), "customer"), field);
-    else
-        v = json_object_get(item, field);
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
-    return "";
+    return a.nws ? a.ws[a.active] : NULL;
 }
 
-static void carriers_load(bool more);
-
-static void carriers_reply(void *ud, json_t *result, json_t *error)
+void app_open_carrier(long long id, const char *name)
 {
-    unsigned gen = (unsigned)(uintptr_t)ud;
-    if (gen != a.generation)
+    for (int i = 1; i < a.nws; i++)
+        if (a.ws[i]->id == id) {
+            a.active = i;
+            a.dirty = true;
+            return;
+        }
+    if (a.nws == MAX_WORKSPACES) {
+        app_toast("nine workspace tabs are open: close one with C-w");
         return;
-    a.loading = false;
+    }
+    screen *s = carrier_detail_new(id, name);
+    if (!s)
+        return;
+    a.ws[a.nws] = s;
+    a.active = a.nws++;
+    if (a.conn == NET_READY)
+        s->ops->reload(s);
     a.dirty = true;
-    if (error) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "carriers: %s", json_string_value(json_object_get(error, "message")));
-        toast(msg);
-        return;
-    }
-    size_t i;
-    json_t *item;
-    json_array_foreach(json_object_get(result, "items"), i, item) {
-        char bufs[NCOLS][32];
-        const char *cells[NCOLS];
-        for (int c = 0; c < NCOLS; c++)
-            cells[c] = cell_text(item, carrier_columns[c].field, bufs[c], sizeof bufs[c]);
-        table_append(&a.carriers, (long long)json_integer_value(json_object_get(item, "id")), cells);
-    }
-    json_t *cur = json_object_get(result, "next_cursor");
-    table_set_page(&a.carriers, (long long)json_integer_value(json_object_get(result, "total")),
-                   json_is_string(cur) ? json_string_value(cur) : NULL);
-    a.loaded_at = time(NULL);
 }
 
-static void carriers_load(bool more)
+static void close_workspace(int i)
 {
-    if (more && (!a.carriers.next_cursor || a.loading))
+    if (i <= 0 || i >= a.nws)
         return;
-    json_t *p = json_pack("{s:i}", "limit", 100);
-    if (a.carriers.sort_col >= 0) {
-        char sort[64];
-        snprintf(sort, sizeof sort, "%s%s", a.carriers.sort_desc ? "-" : "",
-                 carrier_columns[a.carriers.sort_col].field);
-        json_object_set_new(p, "sort", json_string(sort));
-    }
-    if (a.carriers.filter[0])
-        json_object_set_new(p, "filter", json_pack("{s:s}", "q", a.carriers.filter));
-    if (more) {
-        json_object_set_new(p, "cursor", json_string(a.carriers.next_cursor));
-    } else {
-        table_clear(&a.carriers);
-        a.generation++;
-    }
-    a.loading = true;
-    net_call("carrier.list", p, carriers_reply, (void *)(uintptr_t)a.generation);
+    a.ws[i]->ops->destroy(a.ws[i]);
+    memmove(&a.ws[i], &a.ws[i + 1], (size_t)(a.nws - i - 1) * sizeof a.ws[0]);
+    a.nws--;
+    if (a.active >= a.nws)
+        a.active = a.nws - 1;
     a.dirty = true;
 }
 
 /* ---- drawing ---- */
-
-static void put(int y, int x, int width, style st, const char *text)
-{
-    if (width <= 0)
-        return;
-    char buf[1024];
-    int w = utf8_fit(text, width, theme_glyphs()->utf8, buf, sizeof buf);
-    attrset(theme_attr(st));
-    mvaddstr(y, x, buf);
-    for (int i = w; i < width; i++)
-        addch(' ');
-    attrset(theme_attr(STYLE_NORMAL));
-}
 
 static void draw_header(void)
 {
@@ -162,22 +110,32 @@ static void draw_header(void)
     char right[160], left[160];
     const char *state = a.conn == NET_READY ? "connected" : a.conn == NET_RECONNECTING ? "reconnecting"
                       : a.conn == NET_AUTH_FAILED ? "logged out" : "connecting";
-    snprintf(left, sizeof left, " DIDTron  Carriers %s List", g->arrow);
+    snprintf(left, sizeof left, " DIDTron  %s %s", g->arrow, active() ? active()->crumb : "");
     snprintf(right, sizeof right, "%s %s   %s   %s%s%s%s ", a.conn == NET_READY ? g->dot_on : g->dot_off, state,
              theme_name(a.opt->theme), user ? user : "-", role ? " (" : "", role ? role : "", role ? ")" : "");
-    put(r.y, r.x, r.w, STYLE_HEADER, left);
+    ui_put(r.y, r.x, r.w, STYLE_HEADER, left);
     int rw = utf8_width(right);
     if (rw < r.w - 30)
-        put(r.y, r.x + r.w - rw, rw, STYLE_HEADER, right);
+        ui_put(r.y, r.x + r.w - rw, rw, STYLE_HEADER, right);
     if (a.opt->read_only && r.w > 70)
-        put(r.y, r.x + r.w / 2 - 6, 11, STYLE_HEADER, "[read-only]");
+        ui_put(r.y, r.x + r.w / 2 - 6, 11, STYLE_HEADER, "[read-only]");
 }
 
 static void draw_tabs(void)
 {
     rect r = a.lay.tabs;
-    put(r.y, r.x, r.w, STYLE_NORMAL, "");
-    put(r.y, r.x + 1, 14, STYLE_ACCENT, "[ Carriers ]");
+    ui_put(r.y, r.x, r.w, STYLE_NORMAL, "");
+    int x = r.x + 1;
+    for (int i = 0; i < a.nws; i++) {
+        char label[80];
+        snprintf(label, sizeof label, i ? "[ %d %.40s %s ]" : "[ %d %.40s ]", i + 1, a.ws[i]->title,
+                 theme_glyphs()->utf8 ? "×" : "x");
+        int w = utf8_width(label);
+        if (x + w >= r.x + r.w)
+            break;
+        ui_put(r.y, x, w, i == a.active ? STYLE_ACCENT : STYLE_MUTED, label);
+        x += w + 1;
+    }
 }
 
 static void draw_rail(void)
@@ -188,76 +146,15 @@ static void draw_rail(void)
     const glyphs *g = theme_glyphs();
     for (int y = 0; y < r.h; y++) {
         char cell[16];
-        const char *icon = y < 5 ? (g->utf8 ? icons_utf8[y] : icons_ascii[y]) : "";
-        snprintf(cell, sizeof cell, " %s", icon);
-        put(r.y + y, r.x, r.w - 1, y == 0 ? STYLE_ACCENT : STYLE_MUTED, cell);
-        put(r.y + y, r.x + r.w - 1, 1, STYLE_MUTED, g->vline);
+        snprintf(cell, sizeof cell, " %s", y < 5 ? (g->utf8 ? icons_utf8[y] : icons_ascii[y]) : "");
+        ui_put(r.y + y, r.x, r.w - 1, y == 0 ? STYLE_ACCENT : STYLE_MUTED, cell);
+        ui_put(r.y + y, r.x + r.w - 1, 1, STYLE_MUTED, g->vline);
     }
     rect s = a.lay.submenu;
-    if (s.w <= 0)
-        return;
-    for (int y = 0; y < s.h; y++) {
+    for (int y = 0; y < s.h && s.w > 0; y++) {
         const char *text = y == 0 ? " CARRIERS" : y == 1 ? (g->utf8 ? " › Carriers" : " > Carriers") : "";
-        put(s.y + y, s.x, s.w - 1, y == 0 ? STYLE_TITLE : y == 1 ? STYLE_ACCENT : STYLE_NORMAL, text);
-        put(s.y + y, s.x + s.w - 1, 1, STYLE_MUTED, g->vline);
-    }
-}
-
-static void draw_table(rect r)
-{
-    table_model *t = &a.carriers;
-    int widths[NCOLS], mins[NCOLS], weights[NCOLS];
-    for (int c = 0; c < NCOLS; c++) {
-        mins[c] = carrier_columns[c].min_width;
-        weights[c] = carrier_columns[c].weight;
-    }
-    layout_table_columns(r.w - 2, NCOLS, mins, weights, widths);
-    /* title row */
-    put(r.y, r.x, r.w, STYLE_NORMAL, "");
-    int x = r.x + 1;
-    for (int c = 0; c < NCOLS; c++) {
-        if (!widths[c])
-            continue;
-        char title[64];
-        snprintf(title, sizeof title, "%s%s", carrier_columns[c].title,
-                 c == t->sort_col ? (t->sort_desc ? (theme_glyphs()->utf8 ? " ▼" : " v")
-                                                  : (theme_glyphs()->utf8 ? " ▲" : " ^")) : "");
-        put(r.y, x, widths[c], STYLE_TITLE, title);
-        x += widths[c] + 1;
-    }
-    int height = r.h - 1;
-    if (t->nrows == 0) {
-        put(r.y + 2, r.x + 2, r.w - 4, STYLE_MUTED,
-            a.loading ? "loading…" : a.conn == NET_READY ? "no carriers match" : "waiting for the server");
-    }
-    for (int i = 0; i < height; i++) {
-        size_t row = t->top + (size_t)i;
-        int y = r.y + 1 + i;
-        if (row >= t->nrows) {
-            if (t->nrows)
-                put(y, r.x, r.w, STYLE_NORMAL, "");
-            continue;
-        }
-        bool sel = row == t->selected;
-        style st = sel ? STYLE_SELECTED : STYLE_NORMAL;
-        put(y, r.x, r.w, st, sel ? (theme_glyphs()->utf8 ? "▌" : ">") : " ");
-        x = r.x + 1;
-        for (int c = 0; c < NCOLS; c++) {
-            if (!widths[c])
-                continue;
-            const char *text = t->rows[row].cells[c];
-            if (carrier_columns[c].right_align) {
-                int w = utf8_width(text);
-                if (w < widths[c])
-                    put(y, x, widths[c] - w, st, "");
-                put(y, x + (w < widths[c] ? widths[c] - w : 0), w < widths[c] ? w : widths[c], st, text);
-            } else {
-                put(y, x, widths[c], st, text);
-            }
-            if (c < NCOLS - 1)
-                put(y, x + widths[c], 1, st, " ");
-            x += widths[c] + 1;
-        }
+        ui_put(s.y + y, s.x, s.w - 1, y == 0 ? STYLE_TITLE : y == 1 ? STYLE_ACCENT : STYLE_NORMAL, text);
+        ui_put(s.y + y, s.x + s.w - 1, 1, STYLE_MUTED, g->vline);
     }
 }
 
@@ -267,32 +164,29 @@ static void draw_dock(void)
     char left[256];
     if (a.input != INPUT_NONE) {
         snprintf(left, sizeof left, "%s%s_", a.input == INPUT_FILTER ? "/" : ":", a.inbuf);
-        put(r.y, r.x, r.w, STYLE_ACCENT, left);
+        ui_put(r.y, r.x, r.w, STYLE_ACCENT, left);
         return;
     }
     if (a.toast[0] && time(NULL) < a.toast_until) {
-        put(r.y, r.x, r.w, STYLE_BAD, a.toast);
+        ui_put(r.y, r.x, r.w, STYLE_BAD, a.toast);
         return;
     }
-    char foot[192];
-    table_footer(&a.carriers, theme_glyphs()->utf8, foot, sizeof foot);
-    long age = a.loaded_at ? (long)(time(NULL) - a.loaded_at) : -1;
-    if (age >= 0)
-        snprintf(left, sizeof left, " %s %s %lds ago", foot, theme_glyphs()->utf8 ? "·" : "|", age);
-    else
-        snprintf(left, sizeof left, " %s", foot);
-    const char *hints = a.opt->read_only ? "[Enter Open] [/ Filter] [s Sort] [: Cmd] [? Help] "
-                                         : "[Enter Open] [/ Filter] [s Sort] [: Cmd] [? Help] [C-q Quit] ";
+    char foot[200] = "";
+    if (active())
+        active()->ops->footer(active(), foot, sizeof foot);
+    snprintf(left, sizeof left, " %s", foot);
+    const char *hints = a.active == 0 ? "[Enter Open] [/ Filter] [s Sort] [: Cmd] [? Help] [C-q Quit] "
+                                      : "[Left/Right Tabs] [M-1 List] [C-w Close] [? Help] [C-q Quit] ";
     int hw = utf8_width(hints);
-    put(r.y, r.x, r.w, STYLE_NORMAL, left);
+    ui_put(r.y, r.x, r.w, STYLE_NORMAL, left);
     if (utf8_width(left) + hw < r.w)
-        put(r.y, r.x + r.w - hw, hw, STYLE_MUTED, hints);
+        ui_put(r.y, r.x + r.w - hw, hw, STYLE_MUTED, hints);
 }
 
 static void draw_help(rect r)
 {
     int y = r.y + 1;
-    put(y++, r.x + 2, r.w - 4, STYLE_TITLE, "Keys (Esc closes)");
+    ui_put(y++, r.x + 2, r.w - 4, STYLE_TITLE, "Keys (Esc closes)");
     static const key_context ctxs[] = { CTX_TABLE, CTX_GLOBAL };
     for (size_t k = 0; k < 2; k++) {
         for (int i = 0; i < ACT_COUNT && y < r.y + r.h - 1; i++) {
@@ -303,9 +197,11 @@ static void draw_help(rect r)
             char line[200], kb[16];
             size_t off = 0;
             for (size_t j = 0; j < nk && off < 40; j++)
-                off += (size_t)snprintf(line + off, sizeof line - off, "%s%s", j ? " " : "", keymap_key_name(keys[j], kb, sizeof kb));
-            snprintf(line + off, sizeof line - off, "%*s%s", (int)(18 - (off < 18 ? off : 17)), "", action_help((action_id)i));
-            put(y++, r.x + 2, r.w - 4, STYLE_NORMAL, line);
+                off += (size_t)snprintf(line + off, sizeof line - off, "%s%s", j ? " " : "",
+                                        keymap_key_name(keys[j], kb, sizeof kb));
+            snprintf(line + off, sizeof line - off, "%*s%s", (int)(18 - (off < 18 ? off : 17)), "",
+                     action_help((action_id)i));
+            ui_put(y++, r.x + 2, r.w - 4, STYLE_NORMAL, line);
         }
     }
 }
@@ -326,8 +222,8 @@ static void draw(void)
         draw_rail();
         if (a.help)
             draw_help(a.lay.content);
-        else
-            draw_table(a.lay.content);
+        else if (active())
+            active()->ops->draw(active(), a.lay.content);
         draw_dock();
     }
     refresh();
@@ -336,92 +232,75 @@ static void draw(void)
 
 /* ---- actions ---- */
 
-static int table_height(void)
-{
-    return a.lay.content.h - 1;
-}
-
 static void run_command(const char *cmd)
 {
     if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
         a.quit = true;
     } else if (!strcmp(cmd, "carriers")) {
-        carriers_load(false);
+        a.active = 0;
+        a.ws[0]->ops->reload(a.ws[0]);
     } else if (!strncmp(cmd, "theme ", 6)) {
         theme_kind k;
         if (theme_parse(cmd + 6, &k)) {
             ((app_options *)a.opt)->theme = k;
             theme_apply(k);
         } else {
-            toast("themes: dark, light, system");
+            app_toast("themes: dark, light, system");
         }
     } else if (cmd[0]) {
         char msg[160];
         snprintf(msg, sizeof msg, "unknown command \"%.100s\" (try :carriers, :theme light, :q)", cmd);
-        toast(msg);
+        app_toast(msg);
     }
 }
 
 static void act(action_id act)
 {
-    int h = table_height();
+    screen *s = active();
     if ((action_flags(act) & (ACTION_EDITS | ACTION_DANGEROUS)) && a.opt->read_only) {
-        toast("read-only mode: changes are disabled");
+        app_toast("read-only mode: changes are disabled");
+        return;
+    }
+    a.dirty = true;
+    if (a.help && act != ACT_QUIT) {
+        a.help = false;
         return;
     }
     switch (act) {
-    case ACT_QUIT: a.quit = true; break;
-    case ACT_HELP: a.help = !a.help; break;
-    case ACT_BACK: a.help = false; break;
-    case ACT_COMMAND: a.input = INPUT_COMMAND; a.inlen = 0; a.inbuf[0] = '\0'; break;
+    case ACT_QUIT: a.quit = true; return;
+    case ACT_HELP: a.help = true; return;
+    case ACT_COMMAND: a.input = INPUT_COMMAND; a.inlen = 0; a.inbuf[0] = '\0'; return;
     case ACT_FILTER:
+        if (!s || !s->ops->filter)
+            return;
         a.input = INPUT_FILTER;
-        snprintf(a.inbuf, sizeof a.inbuf, "%s", a.carriers.filter);
+        snprintf(a.inbuf, sizeof a.inbuf, "%s", s->ops->filter_text(s));
         a.inlen = strlen(a.inbuf);
-        break;
-    case ACT_UP: table_move(&a.carriers, -1, h); break;
-    case ACT_DOWN: table_move(&a.carriers, 1, h); break;
-    case ACT_PAGE_UP: table_move(&a.carriers, -h, h); break;
-    case ACT_PAGE_DOWN: table_move(&a.carriers, h, h); break;
-    case ACT_FIRST: table_select_first(&a.carriers, h); break;
-    case ACT_LAST: table_select_last(&a.carriers, h); break;
-    case ACT_REFRESH: carriers_load(false); break;
-    case ACT_TOGGLE_MENU: a.submenu = !a.submenu; break;
-    case ACT_SORT: {
-        char buf[64];
-        int col = a.carriers.sort_col < 0 ? 0 : a.carriers.sort_col;
-        table_sort_by(&a.carriers, col, buf, sizeof buf);
-        carriers_load(false);
-        break;
-    }
-    case ACT_NEXT_TAB:
-    case ACT_RIGHT: {
-        char buf[64];
-        int col = (a.carriers.sort_col + 1) % NCOLS;
-        table_sort_by(&a.carriers, col, buf, sizeof buf);
-        carriers_load(false);
-        break;
-    }
+        return;
+    case ACT_TOGGLE_MENU: a.submenu = !a.submenu; return;
     case ACT_THEME: {
         theme_kind k = (theme_kind)((a.opt->theme + 1) % 3);
         ((app_options *)a.opt)->theme = k;
         theme_apply(k);
-        break;
+        return;
     }
-    case ACT_OPEN: {
-        const table_row *row = table_selected(&a.carriers);
-        if (row) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "carrier detail for %.100s comes with the next console slice", row->cells[0]);
-            toast(msg);
-        }
-        break;
-    }
+    case ACT_NEXT_WORKSPACE: a.active = (a.active + 1) % a.nws; return;
+    case ACT_PREV_WORKSPACE: a.active = (a.active + a.nws - 1) % a.nws; return;
+    case ACT_CLOSE_WORKSPACE: close_workspace(a.active); return;
+    case ACT_BACK:
+        if (a.active > 0)
+            a.active = 0;
+        return;
     default: break;
     }
-    if (table_wants_more(&a.carriers, h))
-        carriers_load(true);
-    a.dirty = true;
+    if (act >= ACT_WORKSPACE_1 && act <= ACT_WORKSPACE_9) {
+        int i = act - ACT_WORKSPACE_1;
+        if (i < a.nws)
+            a.active = i;
+        return;
+    }
+    if (s && !s->ops->action(s, act, a.lay.content.h - 1) && (action_flags(act) & (ACTION_EDITS | ACTION_DANGEROUS)))
+        app_toast("editing arrives with the console's form widget (next slice)");
 }
 
 static void input_key(int ch)
@@ -431,12 +310,10 @@ static void input_key(int ch)
     } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
         input_mode m = a.input;
         a.input = INPUT_NONE;
-        if (m == INPUT_FILTER) {
-            snprintf(a.carriers.filter, sizeof a.carriers.filter, "%s", a.inbuf);
-            carriers_load(false);
-        } else {
+        if (m == INPUT_FILTER && active() && active()->ops->filter)
+            active()->ops->filter(active(), a.inbuf);
+        else if (m == INPUT_COMMAND)
             run_command(a.inbuf);
-        }
     } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
         while (a.inlen > 0 && ((unsigned char)a.inbuf[a.inlen - 1] & 0xC0) == 0x80)
             a.inlen--;
@@ -460,7 +337,6 @@ static void on_input(void *ud)
             continue;
         }
         if (ch == 27) { /* Esc, or Alt-x as Esc followed by x */
-            nodelay(stdscr, TRUE);
             int next = getch();
             if (next >= 32 && next < 127 && a.input == INPUT_NONE)
                 ch = KEY_ALT(next);
@@ -529,10 +405,10 @@ static void on_state(void *ud, net_state st, const char *detail)
 {
     (void)ud;
     a.conn = st;
-    snprintf(a.conn_detail, sizeof a.conn_detail, "%s", detail ? detail : "");
     if (st == NET_READY) {
         save_token();
-        carriers_load(false);
+        for (int i = 0; i < a.nws; i++)
+            a.ws[i]->ops->reload(a.ws[i]);
     } else if (st == NET_AUTH_FAILED) {
         snprintf(a.toast, sizeof a.toast, "login refused: %s", detail ? detail : "");
         a.exit_code = 2;
@@ -546,9 +422,8 @@ static void on_state(void *ud, net_state st, const char *detail)
 static void on_event(void *ud, const char *topic, json_t *data)
 {
     (void)ud;
-    (void)data;
-    if (!strcmp(topic, "carrier.changed"))
-        carriers_load(false);
+    for (int i = 0; i < a.nws; i++)
+        a.ws[i]->ops->event(a.ws[i], topic, data);
 }
 
 static void on_tick(void *ud)
@@ -564,8 +439,10 @@ int app_run(const app_options *opt)
     memset(&a, 0, sizeof a);
     a.opt = opt;
     a.submenu = true;
-    table_init(&a.carriers, carrier_columns, NCOLS);
-    a.carriers.sort_col = 0;
+    a.ws[0] = carriers_screen_new();
+    if (!a.ws[0])
+        return 1;
+    a.nws = 1;
     set_escdelay(25);
     initscr();
     cbreak();
@@ -581,7 +458,7 @@ int app_run(const app_options *opt)
     if (net_start(opt->url, opt->user, opt->password, opt->token, &cb, NULL, err, sizeof err)) {
         endwin();
         fprintf(stderr, "didtron: %s\n", err);
-        table_free(&a.carriers);
+        a.ws[0]->ops->destroy(a.ws[0]);
         return 1;
     }
     sigset_t winch;
@@ -591,13 +468,19 @@ int app_run(const app_options *opt)
     winch_fd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
     if (winch_fd >= 0)
         net_watch_fd(winch_fd, on_winch, NULL);
-    net_subscribe("carrier.changed");
+    static const char *const topics[] = { "carrier.changed", "interconnect.changed", "contact.changed",
+                                          "credit_alert.changed" };
+    for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
+        net_subscribe(topics[i]);
     net_run();
     if (winch_fd >= 0)
         close(winch_fd);
     endwin();
     if (a.exit_code && a.toast[0])
         fprintf(stderr, "didtron: %s\n", a.toast);
-    table_free(&a.carriers);
+    while (a.nws > 0) {
+        a.nws--;
+        a.ws[a.nws]->ops->destroy(a.ws[a.nws]);
+    }
     return a.exit_code;
 }

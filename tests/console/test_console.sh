@@ -99,6 +99,18 @@ check "rows that do not match are gone" wait_gone "Acme Telecom" 3
 tmux -S "$sock" send-keys -t console / C-u BSpace BSpace BSpace BSpace BSpace BSpace Enter
 check "clearing the filter brings every carrier back" wait_for "16 of 16"
 
+tmux -S "$sock" send-keys -t console Home Down Enter
+check "Enter opens the carrier in a workspace tab" wait_for "Carrier Management / BT Wholesale"
+check "its details show the credit control figures" wait_for "Customer balance"
+tmux -S "$sock" send-keys -t console Right
+check "Right moves to the Interconnects tab" wait_for "BT-WHOLESALE-OUT-1"
+tmux -S "$sock" send-keys -t console Right Right
+check "the Accounting tab shows the account number" wait_for "S-1008"
+tmux -S "$sock" send-keys -t console M-1
+check "M-1 goes back to the list, the tab stays" wait_for "2 BT Wholesale"
+tmux -S "$sock" send-keys -t console M-2 C-w
+check "C-w closes the carrier tab" wait_gone "2 BT Wholesale" 5
+
 tmux -S "$sock" resize-window -t console -x 80 -y 24
 check "80x24 still draws the frame" wait_for "DIDTron"
 tmux -S "$sock" resize-window -t console -x 70 -y 20

@@ -1,0 +1,429 @@
+/*
+ * carrier_detail.c: one carrier in a workspace tab, with the reference
+ * product's five content tabs — Carrier Details (three columns: Carrier
+ * Details · Credit Control · Credit Settings, folding to one scrolling
+ * column below 120 columns), Interconnects, Contact Details, Accounting
+ * Details, Credit Alerts. Each part loads with its own request and reloads
+ * when an event says this carrier changed.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "screen.h"
+#include "theme.h"
+
+enum { TAB_DETAILS, TAB_INTERCONNECTS, TAB_CONTACTS, TAB_ACCOUNTING, TAB_ALERTS, NTABS };
+static const char *const tab_names[NTABS] = { "Details", "Interconnects", "Contacts", "Accounting", "Credit Alerts" };
+
+static const table_column ic_columns[] = {
+    { "Name", "name", 14, 3, false }, { "Direction", "direction", 9, 0, false },
+    { "Cur", "currency", 4, 0, false }, { "Status", "status", 8, 0, false },
+    { "Capacity", "capacity", 9, 0, true }, { "Services", "services", 8, 0, true },
+};
+static const table_column contact_columns[] = {
+    { "Name", "name", 12, 2, false }, { "Role", "role", 8, 1, false },
+    { "Email", "email", 16, 3, false }, { "Phone", "phone", 14, 1, false },
+};
+static const table_column alert_columns[] = {
+    { "Type", "type", 16, 1, false }, { "Threshold", "threshold", 12, 0, true },
+    { "Template", "template", 10, 1, false }, { "Recipients", "recipients", 16, 3, false },
+    { "On", "enabled", 3, 0, false },
+};
+
+typedef struct {
+    long long id;
+    int tab;
+    int scroll;
+    json_t *carrier, *accounting;
+    table_model ics, contacts, alerts;
+    unsigned generation;
+} detail;
+
+/* Replies carry (screen, generation, part) so a closed tab or an old load
+ * is ignored. Screens are registered here while open. */
+typedef struct {
+    screen *s;
+    unsigned generation;
+    int part;
+} ticket;
+
+#define MAX_OPEN 32
+static screen *open_screens[MAX_OPEN];
+
+static bool still_open(screen *s)
+{
+    for (int i = 0; i < MAX_OPEN; i++)
+        if (open_screens[i] == s)
+            return true;
+    return false;
+}
+
+static const char *text_of(json_t *v, char *buf, size_t n)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "yes" : "no";
+    if (json_is_array(v)) {
+        size_t off = 0, i;
+        json_t *x;
+        buf[0] = '\0';
+        json_array_foreach(v, i, x) {
+            if (off < n)
+                off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", json_is_string(x) ? json_string_value(x) : "");
+        }
+        return buf;
+    }
+    return "";
+}
+
+static void fill_table(table_model *t, json_t *items)
+{
+    table_clear(t);
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        char bufs[8][160];
+        const char *cells[8];
+        for (int c = 0; c < t->ncols && c < 8; c++)
+            cells[c] = text_of(json_object_get(item, t->cols[c].field), bufs[c], sizeof bufs[c]);
+        table_append(t, (long long)json_integer_value(json_object_get(item, "id")), cells);
+    }
+    table_set_page(t, (long long)json_array_size(items), NULL);
+}
+
+static void reply(void *ud, json_t *result, json_t *error)
+{
+    ticket *tk = ud;
+    screen *s = tk->s;
+    int part = tk->part;
+    unsigned gen = tk->generation;
+    free(tk);
+    if (!still_open(s))
+        return;
+    detail *d = s->state;
+    if (gen != d->generation)
+        return;
+    app_dirty();
+    if (error) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s: %s", tab_names[part], json_string_value(json_object_get(error, "message")));
+        app_toast(msg);
+        return;
+    }
+    switch (part) {
+    case TAB_DETAILS:
+        json_decref(d->carrier);
+        d->carrier = json_incref(result);
+        snprintf(s->title, sizeof s->title, "%s", json_string_value(json_object_get(result, "name")));
+        snprintf(s->crumb, sizeof s->crumb, "Carrier Management / %s", s->title);
+        break;
+    case TAB_ACCOUNTING:
+        json_decref(d->accounting);
+        d->accounting = json_incref(result);
+        break;
+    case TAB_INTERCONNECTS: fill_table(&d->ics, json_object_get(result, "items")); break;
+    case TAB_CONTACTS: fill_table(&d->contacts, json_object_get(result, "items")); break;
+    case TAB_ALERTS: fill_table(&d->alerts, json_object_get(result, "items")); break;
+    default: break;
+    }
+}
+
+static void request(screen *s, int part, const char *method, json_t *params)
+{
+    detail *d = s->state;
+    ticket *tk = malloc(sizeof *tk);
+    if (!tk) {
+        json_decref(params);
+        return;
+    }
+    *tk = (ticket){ s, d->generation, part };
+    net_call(method, params, reply, tk);
+}
+
+static void reload(screen *s)
+{
+    detail *d = s->state;
+    json_int_t id = (json_int_t)d->id;
+    d->generation++;
+    request(s, TAB_DETAILS, "carrier.get", json_pack("{s:I}", "id", id));
+    request(s, TAB_INTERCONNECTS, "interconnect.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
+    request(s, TAB_CONTACTS, "contact.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
+    request(s, TAB_ACCOUNTING, "carrier.accounting.get", json_pack("{s:I}", "carrier_id", id));
+    request(s, TAB_ALERTS, "credit_alert.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
+}
+
+/* ---- the Details tab: three sections of label/value lines ---- */
+
+typedef struct {
+    const char *label;
+    char value[96];
+} kv;
+
+static int details_section(const detail *d, int which, kv *out, int max)
+{
+    json_t *c = d->carrier;
+    json_t *cc = json_object_get(json_object_get(c, "credit"), "customer");
+    json_t *sc = json_object_get(json_object_get(c, "credit"), "supplier");
+    json_t *b = json_object_get(c, "balances");
+    json_t *cur = json_object_get(c, "currencies");
+    int n = 0;
+    char tmp[96];
+#define KV(label_, json_)                                                                       \
+    do {                                                                                        \
+        if (n < max) {                                                                          \
+            out[n].label = label_;                                                              \
+            snprintf(out[n].value, sizeof out[n].value, "%s", text_of(json_, tmp, sizeof tmp)); \
+            n++;                                                                                \
+        }                                                                                       \
+    } while (0)
+#define KVS(label_, text_)                                                    \
+    do {                                                                      \
+        if (n < max) {                                                        \
+            out[n].label = label_;                                            \
+            snprintf(out[n].value, sizeof out[n].value, "%s", text_);         \
+            n++;                                                              \
+        }                                                                     \
+    } while (0)
+    if (which == 0) {
+        KV("Carrier name", json_object_get(c, "name"));
+        KV("Type", json_object_get(c, "type"));
+        KV("Status", json_object_get(c, "status"));
+        KV("Time zone", json_object_get(c, "timezone"));
+        KV("Account manager", json_object_get(c, "account_manager"));
+        KV("Customer billing", json_object_get(c, "customer_billing"));
+        KV("Primary currency", json_array_get(cur, 0));
+        KV("Currency 2", json_array_get(cur, 1));
+        KV("Currency 3", json_array_get(cur, 2));
+        json_t *cap = json_object_get(c, "capacity");
+        KVS("Capacity", json_is_null(cap) || !cap ? "Unrestricted" : text_of(cap, tmp, sizeof tmp));
+        KVS("Circular routing", json_is_true(json_object_get(c, "circular_routing")) ? "Enabled" : "Disabled");
+    } else if (which == 1) {
+        json_t *cu = json_object_get(b, "customer"), *su = json_object_get(b, "supplier");
+        json_t *bi = json_object_get(b, "bilateral"), *sp = json_object_get(b, "spend_24h");
+        KV("Currency", json_object_get(cu, "currency"));
+        KV("Customer balance", json_object_get(cu, "balance"));
+        KV("Customer limit", json_object_get(cu, "limit"));
+        KV("Customer remaining", json_object_get(cu, "remaining"));
+        KV("Supplier balance", json_object_get(su, "balance"));
+        if (json_is_object(bi)) {
+            KV("Net exposure", json_object_get(bi, "net_exposure"));
+            KV("Bilateral limit", json_object_get(bi, "limit"));
+            KV("Bilateral remaining", json_object_get(bi, "remaining"));
+        }
+        KV("24 h spend (cust)", json_object_get(sp, "customer"));
+        KV("24 h limit", json_object_get(sp, "customer_limit"));
+        KV("24 h spend (supp)", json_object_get(sp, "supplier"));
+    } else {
+        KV("Credit type", json_object_get(cc, "credit_type"));
+        KV("Credit limit", json_object_get(cc, "credit_limit"));
+        KV("Bilateral limit", json_object_get(cc, "bilateral_limit"));
+        KV("Bilateral breach", json_object_get(cc, "bilateral_limit_breach"));
+        KV("24 h spend limit", json_object_get(cc, "spend_limit_24h"));
+        KV("24 h breach", json_object_get(cc, "spend_limit_24h_breach"));
+        KV("24 h spend mode", json_object_get(cc, "spend_mode_24h"));
+        KV("24 h reset time", json_object_get(cc, "spend_reset_time"));
+        KV("Supplier credit", json_object_get(sc, "credit_type"));
+    }
+#undef KV
+#undef KVS
+    return n;
+}
+
+static const char *const section_titles[3] = { "Carrier Details", "Credit Control", "Credit Settings" };
+
+static void draw_kv(rect in, const kv *items, int n, int skip)
+{
+    int label_w = in.w >= 40 ? 20 : in.w / 2;
+    for (int i = 0; i < in.h; i++) {
+        int k = i + skip;
+        if (k >= n) {
+            ui_put(in.y + i, in.x, in.w, STYLE_NORMAL, "");
+            continue;
+        }
+        ui_put(in.y + i, in.x + 1, label_w - 1, STYLE_MUTED, items[k].label);
+        ui_put(in.y + i, in.x + label_w, in.w - label_w, STYLE_NORMAL, items[k].value[0] ? items[k].value : "-");
+    }
+}
+
+static void draw_details(detail *d, rect r)
+{
+    if (!d->carrier) {
+        ui_put(r.y + 1, r.x + 2, r.w - 4, STYLE_MUTED, "loading…");
+        return;
+    }
+    rect parts[3];
+    bool side = layout_columns(r, 3, 120, 1, parts);
+    kv items[3][16];
+    int n[3];
+    for (int i = 0; i < 3; i++)
+        n[i] = details_section(d, i, items[i], 16);
+    if (side) {
+        for (int i = 0; i < 3; i++)
+            draw_kv(ui_box(parts[i], section_titles[i], i == 0), items[i], n[i], 0);
+        return;
+    }
+    /* One column: the three sections one under the other, scrolled. */
+    kv all[60];
+    int total = 0;
+    for (int i = 0; i < 3; i++) {
+        if (total < 60) {
+            all[total].label = section_titles[i];
+            snprintf(all[total].value, sizeof all[total].value, "%s", "");
+            total++;
+        }
+        for (int k = 0; k < n[i] && total < 60; k++)
+            all[total++] = items[i][k];
+    }
+    int max_scroll = total > r.h - 2 ? total - (r.h - 2) : 0;
+    if (d->scroll > max_scroll)
+        d->scroll = max_scroll;
+    rect in = ui_box(r, "Carrier", true);
+    draw_kv(in, all, total, d->scroll);
+    for (int i = 0; i < in.h; i++) {
+        int k = i + d->scroll;
+        for (int s = 0; s < 3; s++)
+            if (k < total && all[k].label == section_titles[s])
+                ui_put(in.y + i, in.x + 1, in.w - 1, STYLE_TITLE, section_titles[s]);
+    }
+}
+
+static void draw_accounting(detail *d, rect r)
+{
+    static const char *const fields[][2] = {
+        { "Customer account", "customer_account_number" }, { "Supplier account", "supplier_account_number" },
+        { "Tax code", "tax_code" }, { "Bill to", "bill_to" }, { "Ship to", "ship_to" },
+    };
+    kv items[5];
+    for (int i = 0; i < 5; i++) {
+        char tmp[96];
+        items[i].label = fields[i][0];
+        snprintf(items[i].value, sizeof items[i].value, "%s",
+                 text_of(json_object_get(d->accounting, fields[i][1]), tmp, sizeof tmp));
+    }
+    rect box = { r.y, r.x, r.h < 9 ? r.h : 9, r.w < 80 ? r.w : 80 };
+    draw_kv(ui_box(box, "Accounting Details", true), items, 5, 0);
+}
+
+static void draw(screen *s, rect r)
+{
+    detail *d = s->state;
+    /* content tabs */
+    int x = r.x + 1;
+    ui_put(r.y, r.x, r.w, STYLE_NORMAL, "");
+    for (int t = 0; t < NTABS; t++) {
+        char label[40];
+        snprintf(label, sizeof label, t == d->tab ? "[%s]" : " %s ", tab_names[t]);
+        int w = utf8_width(label);
+        if (x + w > r.x + r.w)
+            break;
+        ui_put(r.y, x, w, t == d->tab ? STYLE_ACCENT : STYLE_MUTED, label);
+        x += w + 1;
+    }
+    rect body = { r.y + 1, r.x, r.h - 1, r.w };
+    switch (d->tab) {
+    case TAB_DETAILS: draw_details(d, body); break;
+    case TAB_INTERCONNECTS: table_draw(&d->ics, body, true, "no interconnects"); break;
+    case TAB_CONTACTS: table_draw(&d->contacts, body, true, "no contacts"); break;
+    case TAB_ACCOUNTING: draw_accounting(d, body); break;
+    case TAB_ALERTS: table_draw(&d->alerts, body, true, "no credit alerts"); break;
+    default: break;
+    }
+}
+
+static table_model *tab_table(detail *d)
+{
+    return d->tab == TAB_INTERCONNECTS ? &d->ics : d->tab == TAB_CONTACTS ? &d->contacts
+         : d->tab == TAB_ALERTS ? &d->alerts : NULL;
+}
+
+static bool action(screen *s, action_id a, int h)
+{
+    detail *d = s->state;
+    table_model *t = tab_table(d);
+    h -= 2; /* content tabs and table heading */
+    switch (a) {
+    case ACT_NEXT_TAB: d->tab = (d->tab + 1) % NTABS; d->scroll = 0; break;
+    case ACT_PREV_TAB: d->tab = (d->tab + NTABS - 1) % NTABS; d->scroll = 0; break;
+    case ACT_UP: if (t) table_move(t, -1, h); else if (d->scroll > 0) d->scroll--; break;
+    case ACT_DOWN: if (t) table_move(t, 1, h); else d->scroll++; break;
+    case ACT_PAGE_UP: if (t) table_move(t, -h, h); else d->scroll = d->scroll > h ? d->scroll - h : 0; break;
+    case ACT_PAGE_DOWN: if (t) table_move(t, h, h); else d->scroll += h; break;
+    case ACT_FIRST: if (t) table_select_first(t, h); else d->scroll = 0; break;
+    case ACT_LAST: if (t) table_select_last(t, h); break;
+    case ACT_REFRESH: reload(s); break;
+    default: return false;
+    }
+    return true;
+}
+
+static void event(screen *s, const char *topic, json_t *data)
+{
+    detail *d = s->state;
+    (void)topic;
+    /* carrier.changed for this carrier, or a change to one of its parts;
+     * the event names the record, so reload this carrier's view when the
+     * record could be ours (cheap: five small requests). */
+    if (!strcmp(topic, "carrier.changed") && json_integer_value(json_object_get(data, "id")) != d->id)
+        return;
+    reload(s);
+}
+
+static void footer(screen *s, char *buf, size_t n)
+{
+    detail *d = s->state;
+    table_model *t = tab_table(d);
+    if (t)
+        table_footer(t, theme_glyphs()->utf8, buf, n);
+    else
+        snprintf(buf, n, "%s · Left/Right: tabs", tab_names[d->tab]);
+}
+
+static void destroy(screen *s)
+{
+    detail *d = s->state;
+    for (int i = 0; i < MAX_OPEN; i++)
+        if (open_screens[i] == s)
+            open_screens[i] = NULL;
+    json_decref(d->carrier);
+    json_decref(d->accounting);
+    table_free(&d->ics);
+    table_free(&d->contacts);
+    table_free(&d->alerts);
+    free(d);
+    free(s);
+}
+
+static const screen_ops ops = { draw, action, reload, event, footer, destroy, NULL, NULL };
+
+screen *carrier_detail_new(long long id, const char *name)
+{
+    int slot = -1;
+    for (int i = 0; i < MAX_OPEN && slot < 0; i++)
+        if (!open_screens[i])
+            slot = i;
+    screen *s = slot >= 0 ? calloc(1, sizeof *s) : NULL;
+    detail *d = s ? calloc(1, sizeof *d) : NULL;
+    if (!d) {
+        free(s);
+        return NULL;
+    }
+    d->id = id;
+    table_init(&d->ics, ic_columns, (int)(sizeof ic_columns / sizeof ic_columns[0]));
+    table_init(&d->contacts, contact_columns, (int)(sizeof contact_columns / sizeof contact_columns[0]));
+    table_init(&d->alerts, alert_columns, (int)(sizeof alert_columns / sizeof alert_columns[0]));
+    s->ops = &ops;
+    s->state = d;
+    s->id = id;
+    snprintf(s->title, sizeof s->title, "%s", name);
+    snprintf(s->crumb, sizeof s->crumb, "Carrier Management / %s", name);
+    open_screens[slot] = s;
+    return s;
+}

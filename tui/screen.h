@@ -1,0 +1,60 @@
+/*
+ * screen: what a workspace tab shows. Each screen is a struct of function
+ * pointers over its own state (sngrep's panels, htop's Panel): the app
+ * draws the frame and hands the content rectangle to the active screen,
+ * passes it the actions it does not handle itself, and tells it when the
+ * connection is ready again (reload) and when an event arrives.
+ */
+#ifndef DIDTRON_TUI_SCREEN_H
+#define DIDTRON_TUI_SCREEN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "keymap.h"
+#include "layout.h"
+#include "table_model.h"
+
+typedef struct screen screen;
+
+typedef struct {
+    void (*draw)(screen *s, rect r);
+    /* true when the screen handled the action */
+    bool (*action)(screen *s, action_id a, int page_height);
+    void (*reload)(screen *s);                 /* the connection is (again) ready */
+    void (*event)(screen *s, const char *topic, json_t *data);
+    void (*footer)(screen *s, char *buf, size_t n);
+    void (*destroy)(screen *s);
+    /* Optional: the "/" search of a list screen. */
+    void (*filter)(screen *s, const char *text);
+    const char *(*filter_text)(screen *s);
+} screen_ops;
+
+struct screen {
+    const screen_ops *ops;
+    char title[48];       /* workspace tab text */
+    char crumb[96];       /* header breadcrumb */
+    long long id;         /* the record it shows (0 for lists) */
+    void *state;
+};
+
+/* Hooks the app gives screens. */
+void app_dirty(void);
+void app_toast(const char *msg);
+/* Open (or focus) a carrier detail tab. */
+void app_open_carrier(long long id, const char *name);
+
+/* Screens. */
+screen *carriers_screen_new(void);
+screen *carrier_detail_new(long long id, const char *name);
+
+/* The table widget: draw a model with its columns into r; a selection
+ * marker on the selected row when focused. */
+void table_draw(const table_model *t, rect r, bool focused, const char *empty_text);
+/* Put text at (y, x) cut to width columns (ellipsis), padding with blanks. */
+void ui_put(int y, int x, int width, int style_id, const char *text);
+/* A box with a title; returns the inside. */
+rect ui_box(rect r, const char *title, bool focused);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * widgets.c: drawing helpers every screen uses — text cut to a width, a
+ * titled box, and the data table.
+ */
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "screen.h"
+#include "theme.h"
+
+void ui_put(int y, int x, int width, int style_id, const char *text)
+{
+    if (width <= 0)
+        return;
+    char buf[1024];
+    int w = utf8_fit(text ? text : "", width, theme_glyphs()->utf8, buf, sizeof buf);
+    attrset(theme_attr((style)style_id));
+    mvaddstr(y, x, buf);
+    for (int i = w; i < width; i++)
+        addch(' ');
+    attrset(theme_attr(STYLE_NORMAL));
+}
+
+rect ui_box(rect r, const char *title, bool focused)
+{
+    const glyphs *g = theme_glyphs();
+    rect in = { r.y + 1, r.x + 1, r.h - 2, r.w - 2 };
+    if (r.h < 3 || r.w < 4)
+        return (rect){ r.y, r.x, 0, 0 };
+    int st = focused ? STYLE_ACCENT : STYLE_MUTED;
+    attrset(theme_attr((style)st));
+    mvaddstr(r.y, r.x, g->tl);
+    for (int x = 1; x < r.w - 1; x++)
+        mvaddstr(r.y, r.x + x, g->hline);
+    mvaddstr(r.y, r.x + r.w - 1, g->tr);
+    for (int y = 1; y < r.h - 1; y++) {
+        mvaddstr(r.y + y, r.x, g->vline);
+        mvaddstr(r.y + y, r.x + r.w - 1, g->vline);
+    }
+    mvaddstr(r.y + r.h - 1, r.x, g->bl);
+    for (int x = 1; x < r.w - 1; x++)
+        mvaddstr(r.y + r.h - 1, r.x + x, g->hline);
+    mvaddstr(r.y + r.h - 1, r.x + r.w - 1, g->br);
+    if (title && r.w > 6) {
+        char t[128];
+        snprintf(t, sizeof t, " %s ", title);
+        int tw = utf8_width(t);
+        ui_put(r.y, r.x + 2, tw < r.w - 4 ? tw : r.w - 4, focused ? STYLE_ACCENT : STYLE_TITLE, t);
+    }
+    attrset(theme_attr(STYLE_NORMAL));
+    return in;
+}
+
+void table_draw(const table_model *t, rect r, bool focused, const char *empty_text)
+{
+    if (r.h <= 0 || r.w <= 2)
+        return;
+    int widths[32] = { 0 }, mins[32] = { 0 }, weights[32] = { 0 };
+    int ncols = t->ncols < 32 ? t->ncols : 32;
+    for (int c = 0; c < ncols; c++) {
+        mins[c] = t->cols[c].min_width;
+        weights[c] = t->cols[c].weight;
+    }
+    layout_table_columns(r.w - 1, ncols, mins, weights, widths);
+    const glyphs *g = theme_glyphs();
+    ui_put(r.y, r.x, r.w, STYLE_NORMAL, "");
+    int x = r.x + 1;
+    for (int c = 0; c < ncols; c++) {
+        if (!widths[c])
+            continue;
+        char title[64];
+        snprintf(title, sizeof title, "%s%s", t->cols[c].title,
+                 c == t->sort_col ? (t->sort_desc ? (g->utf8 ? " ▼" : " v") : (g->utf8 ? " ▲" : " ^")) : "");
+        ui_put(r.y, x, widths[c], STYLE_TITLE, title);
+        x += widths[c] + 1;
+    }
+    if (t->nrows == 0 && empty_text)
+        ui_put(r.y + 2, r.x + 2, r.w - 4, STYLE_MUTED, empty_text);
+    for (int i = 0; i < r.h - 1; i++) {
+        size_t row = t->top + (size_t)i;
+        int y = r.y + 1 + i;
+        if (row >= t->nrows) {
+            if (t->nrows || i != 1)
+                ui_put(y, r.x, r.w, STYLE_NORMAL, "");
+            continue;
+        }
+        bool sel = focused && row == t->selected;
+        style st = sel ? STYLE_SELECTED : STYLE_NORMAL;
+        ui_put(y, r.x, r.w, st, sel ? (g->utf8 ? "▌" : ">") : " ");
+        x = r.x + 1;
+        for (int c = 0; c < ncols; c++) {
+            if (!widths[c])
+                continue;
+            const char *text = t->rows[row].cells[c];
+            int w = utf8_width(text);
+            if (t->cols[c].right_align && w < widths[c])
+                ui_put(y, x, widths[c], st, ""), ui_put(y, x + widths[c] - w, w, st, text);
+            else
+                ui_put(y, x, widths[c], st, text);
+            x += widths[c] + 1;
+        }
+    }
+}
