@@ -17,7 +17,19 @@ db="didtron_console_$$"
 sock="$work/tmux.sock"
 conninfo="host=$DIDTRON_TEST_PGHOST port=${DIDTRON_TEST_PGPORT:?} user=${DIDTRON_TEST_PGUSER:?} dbname=$db"
 psql=(psql -X -q -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER" -d postgres)
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+# A free port: one where nothing answers.
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+port="$(free_port)" || { echo "no free port" >&2; exit 1; }
 server_pid=""
 n=0
 failed=0
