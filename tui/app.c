@@ -25,6 +25,7 @@
 
 #include "layout.h"
 #include "net.h"
+#include "form.h"
 #include "screen.h"
 
 typedef enum { INPUT_NONE, INPUT_FILTER, INPUT_COMMAND } input_mode;
@@ -44,6 +45,7 @@ static struct {
     time_t toast_until;
     screen *ws[MAX_WORKSPACES]; /* workspace tabs; 0 is the carriers list */
     int nws, active;
+    form *modal;                /* an open edit form, drawn over the content */
 } a;
 
 static void draw(void);
@@ -57,6 +59,19 @@ void app_toast(const char *msg)
 {
     snprintf(a.toast, sizeof a.toast, "%s", msg);
     a.toast_until = time(NULL) + 4;
+    a.dirty = true;
+}
+
+void app_open_form(form *f)
+{
+    a.modal = f;
+    a.dirty = true;
+}
+
+void app_close_form(form *f)
+{
+    if (a.modal == f)
+        a.modal = NULL;
     a.dirty = true;
 }
 
@@ -224,6 +239,8 @@ static void draw(void)
             draw_help(a.lay.content);
         else if (active())
             active()->ops->draw(active(), a.lay.content);
+        if (a.modal && !a.help)
+            form_draw(a.modal, a.lay.content);
         draw_dock();
     }
     refresh();
@@ -286,7 +303,10 @@ static void act(action_id act)
     }
     case ACT_NEXT_WORKSPACE: a.active = (a.active + 1) % a.nws; return;
     case ACT_PREV_WORKSPACE: a.active = (a.active + a.nws - 1) % a.nws; return;
-    case ACT_CLOSE_WORKSPACE: close_workspace(a.active); return;
+    case ACT_CLOSE_WORKSPACE:
+        a.modal = NULL;
+        close_workspace(a.active);
+        return;
     case ACT_BACK:
         if (a.active > 0)
             a.active = 0;
@@ -300,7 +320,7 @@ static void act(action_id act)
         return;
     }
     if (s && !s->ops->action(s, act, a.lay.content.h - 1) && (action_flags(act) & (ACTION_EDITS | ACTION_DANGEROUS)))
-        app_toast("editing arrives with the console's form widget (next slice)");
+        app_toast("nothing to edit here yet");
 }
 
 static void input_key(int ch)
@@ -345,6 +365,11 @@ static void on_input(void *ud)
         }
         if (a.input != INPUT_NONE) {
             input_key(ch);
+            continue;
+        }
+        if (a.modal) {
+            if (!form_key(a.modal, a.opt->keys, ch))
+                a.modal = NULL;
             continue;
         }
         action_id act_id = keymap_lookup(a.opt->keys, a.help ? CTX_DIALOG : CTX_TABLE, ch);
@@ -426,6 +451,14 @@ static void on_event(void *ud, const char *topic, json_t *data)
         a.ws[i]->ops->event(a.ws[i], topic, data);
 }
 
+/* A reply or event changed something: show it now, not at the next tick. */
+static void on_flush(void *ud)
+{
+    (void)ud;
+    if (a.dirty)
+        draw();
+}
+
 static void on_tick(void *ud)
 {
     (void)ud;
@@ -452,7 +485,7 @@ int app_run(const app_options *opt)
     nodelay(stdscr, TRUE);
     curs_set(0);
     theme_apply(opt->theme);
-    net_callbacks cb = { on_input, on_state, on_event, on_tick };
+    net_callbacks cb = { on_input, on_state, on_event, on_tick, on_flush };
     char err[256];
     draw();
     if (net_start(opt->url, opt->user, opt->password, opt->token, &cb, NULL, err, sizeof err)) {

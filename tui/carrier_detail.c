@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form.h"
 #include "net.h"
 #include "screen.h"
 #include "theme.h"
@@ -33,8 +34,33 @@ static const table_column alert_columns[] = {
     { "On", "enabled", 3, 0, false },
 };
 
+static const char *const credit_types[] = { "prepaid", "postpaid", NULL };
+static const char *const breaches[] = { "alert", "block", NULL };
+static const char *const spend_modes[] = { "rolling", "fixed", NULL };
+
+static const form_field credit_fields[] = {
+    { "Credit type", "customer.credit_type", FIELD_ENUM, credit_types, false },
+    { "Credit limit", "customer.credit_limit", FIELD_MONEY, NULL, false },
+    { "Bilateral limit", "customer.bilateral_limit", FIELD_MONEY, NULL, true },
+    { "Bilateral breach", "customer.bilateral_limit_breach", FIELD_ENUM, breaches, false },
+    { "24 h spend limit", "customer.spend_limit_24h", FIELD_MONEY, NULL, true },
+    { "24 h breach", "customer.spend_limit_24h_breach", FIELD_ENUM, breaches, false },
+    { "24 h spend mode", "customer.spend_mode_24h", FIELD_ENUM, spend_modes, false },
+    { "24 h reset (HH:MM)", "customer.spend_reset_time", FIELD_TEXT, NULL, true },
+    { "Supplier credit", "supplier.credit_type", FIELD_ENUM, credit_types, false },
+};
+
+static const form_field accounting_fields[] = {
+    { "Customer account", "customer_account_number", FIELD_TEXT, NULL, false },
+    { "Supplier account", "supplier_account_number", FIELD_TEXT, NULL, false },
+    { "Tax code", "tax_code", FIELD_TEXT, NULL, false },
+    { "Bill to", "bill_to", FIELD_TEXT, NULL, false },
+    { "Ship to", "ship_to", FIELD_TEXT, NULL, false },
+};
+
 typedef struct {
     long long id;
+    form edit;
     int tab;
     int scroll;
     json_t *carrier, *accounting;
@@ -344,12 +370,36 @@ static table_model *tab_table(detail *d)
          : d->tab == TAB_ALERTS ? &d->alerts : NULL;
 }
 
+static void edited(void *ud)
+{
+    reload(ud);
+}
+
 static bool action(screen *s, action_id a, int h)
 {
     detail *d = s->state;
     table_model *t = tab_table(d);
     h -= 2; /* content tabs and table heading */
     switch (a) {
+    case ACT_EDIT: {
+        json_t *c = d->carrier;
+        long long version = (long long)json_integer_value(json_object_get(c, "version"));
+        if (d->tab == TAB_DETAILS && c) {
+            /* The form's paths are the wire's; the loaded record nests them under "credit". */
+            form_init(&d->edit, "Credit Settings", "carrier.credit.update", "id", d->id, version, credit_fields,
+                      (int)(sizeof credit_fields / sizeof credit_fields[0]), json_object_get(c, "credit"));
+        } else if (d->tab == TAB_ACCOUNTING && d->accounting) {
+            form_init(&d->edit, "Accounting Details", "carrier.accounting.update", "carrier_id", d->id,
+                      (long long)json_integer_value(json_object_get(d->accounting, "version")), accounting_fields,
+                      (int)(sizeof accounting_fields / sizeof accounting_fields[0]), d->accounting);
+        } else {
+            return false;
+        }
+        d->edit.done = edited;
+        d->edit.ud = s;
+        app_open_form(&d->edit);
+        return true;
+    }
     case ACT_NEXT_TAB: d->tab = (d->tab + 1) % NTABS; d->scroll = 0; break;
     case ACT_PREV_TAB: d->tab = (d->tab + NTABS - 1) % NTABS; d->scroll = 0; break;
     case ACT_UP: if (t) table_move(t, -1, h); else if (d->scroll > 0) d->scroll--; break;
@@ -389,6 +439,7 @@ static void footer(screen *s, char *buf, size_t n)
 static void destroy(screen *s)
 {
     detail *d = s->state;
+    app_close_form(&d->edit);
     for (int i = 0; i < MAX_OPEN; i++)
         if (open_screens[i] == s)
             open_screens[i] = NULL;

@@ -247,8 +247,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         }
         memcpy(n.rx + n.rx_len, in, len);
         n.rx_len += len;
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
+        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
             handle_message(n.rx, n.rx_len);
+            if (n.cb.on_flush)
+                n.cb.on_flush(n.ud);
+        }
         return 0;
     }
     case LWS_CALLBACK_CLIENT_WRITEABLE:

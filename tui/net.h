@@ -26,6 +26,7 @@ typedef struct {
     void (*on_state)(void *ud, net_state st, const char *detail);
     void (*on_event)(void *ud, const char *topic, json_t *data);
     void (*on_tick)(void *ud);                           /* once a second */
+    void (*on_flush)(void *ud);                          /* after each message from the server */
 } net_callbacks;
 
 /* Reply to a call: result or error (the JSON-RPC error object), not both.

@@ -42,6 +42,10 @@ struct screen {
 /* Hooks the app gives screens. */
 void app_dirty(void);
 void app_toast(const char *msg);
+/* Show a modal form (owned by the screen) until it closes; keys go to it. */
+struct form;
+void app_open_form(struct form *f);
+void app_close_form(struct form *f);
 /* Open (or focus) a carrier detail tab. */
 void app_open_carrier(long long id, const char *name);
 

@@ -59,6 +59,16 @@ check() { # check "what" command...
 
 screen() { tmux -S "$sock" capture-pane -p -t console; }
 
+# keys K...: type like a person, one key at a time, so an escape sequence
+# (Home, M-1) never runs into the next key.
+keys() {
+    local k
+    for k in "$@"; do
+        tmux -S "$sock" send-keys -t console "$k"
+        sleep 0.05
+    done
+}
+
 # wait_for TEXT [seconds]: true once the screen shows TEXT.
 wait_for() {
     local deadline=$((SECONDS + ${2:-15}))
@@ -103,25 +113,49 @@ check "the header shows the connection and the user" wait_for "connected"
 check "the footer counts rows against the server's total" wait_for "16 of 16"
 check "the token is cached with mode 0600" test "$(stat -c %a "$work/state/didtron/token" 2>/dev/null)" = 600
 
-tmux -S "$sock" send-keys -t console / g l o b e x Enter
+keys / g l o b e x Enter
 check "/ filters the table through the server" wait_for "1 of 1"
 check "the filtered row is the match" bash -c "tmux -S '$sock' capture-pane -p -t console | grep -q 'Globex Voice'"
 check "rows that do not match are gone" wait_gone "Acme Telecom" 3
 
-tmux -S "$sock" send-keys -t console / C-u BSpace BSpace BSpace BSpace BSpace BSpace Enter
+keys / C-u BSpace BSpace BSpace BSpace BSpace BSpace Enter
 check "clearing the filter brings every carrier back" wait_for "16 of 16"
 
-tmux -S "$sock" send-keys -t console Home Down Enter
+keys Home Down Enter
 check "Enter opens the carrier in a workspace tab" wait_for "Carrier Management / BT Wholesale"
 check "its details show the credit control figures" wait_for "Customer balance"
-tmux -S "$sock" send-keys -t console Right
+keys Right
 check "Right moves to the Interconnects tab" wait_for "BT-WHOLESALE-OUT-1"
-tmux -S "$sock" send-keys -t console Right Right
+keys Right Right
 check "the Accounting tab shows the account number" wait_for "S-1008"
-tmux -S "$sock" send-keys -t console M-1
+keys M-1
 check "M-1 goes back to the list, the tab stays" wait_for "2 BT Wholesale"
-tmux -S "$sock" send-keys -t console M-2 C-w
+keys M-2 C-w
 check "C-w closes the carrier tab" wait_gone "2 BT Wholesale" 5
+
+# Edit the credit limit: a negative value shows the server's field error
+# next to the field; a good one saves, shows, and leaves an audit row.
+keys / a c m e Enter
+wait_for "1 of 1" >/dev/null
+keys Enter
+check "a filtered carrier opens" wait_for "Carrier Management / Acme Telecom"
+keys e
+check "e opens the credit settings form" wait_for "Credit Settings"
+keys Tab
+for _ in $(seq 1 14); do keys BSpace; done
+keys - 5 F2
+check "a negative credit limit shows the field error" wait_for "must be >= 0"
+for _ in $(seq 1 4); do keys BSpace; done
+keys 2 5 0 . 2 5 F2
+check "a good value saves" wait_for "250.250000"
+check "the form closes after saving" wait_gone "Esc Cancel" 5
+audit_row() {
+    [[ "$("${psql[@]}" -d "$db" -tAc "SELECT after->'credit'->'customer'->>'credit_limit' FROM audit_log
+        WHERE entity = 'carrier' AND action = 'credit.update' ORDER BY id DESC LIMIT 1")" == 250.250000 ]]
+}
+check "the change is in the audit trail" audit_row
+keys C-w / BSpace BSpace BSpace BSpace Enter
+wait_for "16 of 16" >/dev/null
 
 tmux -S "$sock" resize-window -t console -x 80 -y 24
 check "80x24 still draws the frame" wait_for "DIDTron"
@@ -138,7 +172,7 @@ start_server
 check "the console reconnects by itself" wait_for "connected" 20
 check "and still lists the carriers" wait_for "16 of 16" 20
 
-tmux -S "$sock" send-keys -t console : q Enter
+keys : q Enter
 for _ in $(seq 1 50); do [[ -s $work/exit-code ]] && break; sleep 0.1; done
 check ":q exits with status 0" test "$(cat "$work/exit-code" 2>/dev/null)" = 0
 

@@ -1,0 +1,235 @@
+#include "form.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "screen.h"
+#include "theme.h"
+
+static json_t *lookup(json_t *record, const char *path)
+{
+    char part[64];
+    const char *p = path;
+    json_t *v = record;
+    while (v && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof part)
+            return NULL;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        v = json_object_get(v, part);
+        p = dot ? dot + 1 : p + n;
+    }
+    return v;
+}
+
+void form_init(form *f, const char *title, const char *method, const char *id_field, long long id,
+               long long version, const form_field *fields, int n, json_t *record)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->title, sizeof f->title, "%s", title);
+    f->method = method;
+    f->id_field = id_field;
+    f->id = id;
+    f->version = version;
+    f->fields = fields;
+    f->nfields = n < FORM_MAX_FIELDS ? n : FORM_MAX_FIELDS;
+    for (int i = 0; i < f->nfields; i++) {
+        json_t *v = lookup(record, fields[i].path);
+        if (json_is_string(v))
+            snprintf(f->value[i], sizeof f->value[i], "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(f->value[i], sizeof f->value[i], "%lld", (long long)json_integer_value(v));
+        memcpy(f->original[i], f->value[i], sizeof f->original[i]);
+    }
+}
+
+/* Set path=value in obj, creating the objects on the way. */
+static void put_path(json_t *obj, const char *path, json_t *value)
+{
+    const char *dot = strchr(path, '.');
+    if (!dot) {
+        json_object_set_new(obj, path, value);
+        return;
+    }
+    char part[64];
+    size_t n = (size_t)(dot - path) < sizeof part - 1 ? (size_t)(dot - path) : sizeof part - 1;
+    memcpy(part, path, n);
+    part[n] = '\0';
+    json_t *child = json_object_get(obj, part);
+    if (!child) {
+        child = json_object();
+        json_object_set_new(obj, part, child);
+    }
+    put_path(child, dot + 1, value);
+}
+
+json_t *form_params(const form *f)
+{
+    json_t *p = json_object();
+    json_object_set_new(p, f->id_field, json_integer(f->id));
+    json_object_set_new(p, "version", json_integer(f->version));
+    for (int i = 0; i < f->nfields; i++) {
+        if (!strcmp(f->value[i], f->original[i]))
+            continue; /* only what the user changed */
+        const form_field *d = &f->fields[i];
+        json_t *v;
+        if (!f->value[i][0] && d->nullable)
+            v = json_null();
+        else if (d->kind == FIELD_INT)
+            v = json_integer(atoll(f->value[i]));
+        else
+            v = json_string(f->value[i]);
+        put_path(p, d->path, v);
+    }
+    return p;
+}
+
+static form *saving_form; /* the one modal form, while a save is in flight */
+
+static void saved(void *ud, json_t *result, json_t *error)
+{
+    form *f = ud;
+    if (f != saving_form)
+        return; /* closed meanwhile */
+    saving_form = NULL;
+    f->saving = false;
+    app_dirty();
+    for (int i = 0; i < f->nfields; i++)
+        f->error[i][0] = '\0';
+    f->message[0] = '\0';
+    if (!error) {
+        (void)result;
+        app_toast("saved");
+        app_close_form(f);
+        if (f->done)
+            f->done(f->ud);
+        return;
+    }
+    long long code = (long long)json_integer_value(json_object_get(error, "code"));
+    json_t *data = json_object_get(error, "data");
+    if (code == -32602) {
+        size_t k;
+        json_t *fe;
+        json_array_foreach(json_object_get(data, "fields"), k, fe) {
+            const char *path = json_string_value(json_object_get(fe, "field"));
+            const char *msg = json_string_value(json_object_get(fe, "message"));
+            bool placed = false;
+            for (int i = 0; i < f->nfields && path; i++)
+                if (!strcmp(f->fields[i].path, path)) {
+                    snprintf(f->error[i], sizeof f->error[i], "%s", msg ? msg : "invalid");
+                    placed = true;
+                }
+            if (!placed)
+                snprintf(f->message, sizeof f->message, "%s: %s", path ? path : "?", msg ? msg : "invalid");
+        }
+        if (!f->message[0])
+            snprintf(f->message, sizeof f->message, "fix the marked fields");
+    } else if (code == -32009 && json_is_integer(json_object_get(data, "current_version"))) {
+        snprintf(f->message, sizeof f->message,
+                 "someone else saved this record (now version %lld): Esc, then reopen to see their change",
+                 (long long)json_integer_value(json_object_get(data, "current_version")));
+    } else {
+        snprintf(f->message, sizeof f->message, "%s", json_string_value(json_object_get(error, "message")));
+    }
+}
+
+static void cycle(form *f, int dir)
+{
+    const form_field *d = &f->fields[f->focus];
+    if (d->kind != FIELD_ENUM || !d->choices)
+        return;
+    int n = 0, cur = -1;
+    while (d->choices[n]) {
+        if (!strcmp(d->choices[n], f->value[f->focus]))
+            cur = n;
+        n++;
+    }
+    if (!n)
+        return;
+    cur = ((cur < 0 ? 0 : cur) + dir + n) % n;
+    snprintf(f->value[f->focus], sizeof f->value[f->focus], "%s", d->choices[cur]);
+}
+
+bool form_key(form *f, const keymap *k, int ch)
+{
+    action_id a = keymap_lookup(k, CTX_FORM, ch);
+    char *v = f->value[f->focus];
+    size_t len = strlen(v);
+    app_dirty();
+    switch (a) {
+    case ACT_BACK:
+        if (saving_form == f)
+            saving_form = NULL;
+        return false;
+    case ACT_SAVE:
+        if (!f->saving) {
+            f->saving = true;
+            saving_form = f;
+            net_call(f->method, form_params(f), saved, f);
+        }
+        return true;
+    case ACT_NEXT_PANE:
+    case ACT_DOWN: f->focus = (f->focus + 1) % f->nfields; return true;
+    case ACT_PREV_PANE:
+    case ACT_UP: f->focus = (f->focus + f->nfields - 1) % f->nfields; return true;
+    case ACT_LEFT: cycle(f, -1); return true;
+    case ACT_RIGHT: cycle(f, 1); return true;
+    default: break;
+    }
+    if (f->fields[f->focus].kind == FIELD_ENUM) {
+        if (ch == ' ')
+            cycle(f, 1);
+        return true;
+    }
+    if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        while (len > 0 && ((unsigned char)v[len - 1] & 0xC0) == 0x80)
+            len--;
+        if (len > 0)
+            v[len - 1] = '\0';
+        else
+            v[0] = '\0';
+        return true;
+    }
+    if (ch >= 32 && ch < 256 && len + 1 < sizeof f->value[0]) {
+        v[len] = (char)ch;
+        v[len + 1] = '\0';
+    }
+    return true;
+}
+
+void form_draw(form *f, rect content)
+{
+    int h = f->nfields + 5, w = content.w < 76 ? content.w : 76;
+    rect box = { content.y + 1, content.x + (content.w - w) / 2, h < content.h - 1 ? h : content.h - 1, w };
+    rect in = ui_box(box, f->title, true);
+    for (int y = 0; y < in.h; y++)
+        ui_put(in.y + y, in.x, in.w, STYLE_NORMAL, "");
+    int label_w = 20;
+    for (int i = 0; i < f->nfields && i < in.h - 2; i++) {
+        const form_field *d = &f->fields[i];
+        bool dirty = strcmp(f->value[i], f->original[i]) != 0;
+        char label[40], shown[160];
+        snprintf(label, sizeof label, "%s%s", dirty ? "*" : " ", d->label);
+        ui_put(in.y + i, in.x, label_w, i == f->focus ? STYLE_ACCENT : STYLE_MUTED, label);
+        if (d->kind == FIELD_ENUM)
+            snprintf(shown, sizeof shown, "< %s >", f->value[i][0] ? f->value[i] : "-");
+        else
+            snprintf(shown, sizeof shown, "%s%s", f->value[i], i == f->focus ? "_" : "");
+        int vw = in.w - label_w;
+        if (f->error[i][0]) {
+            char with_error[300];
+            snprintf(with_error, sizeof with_error, "%-18s ! %s", shown, f->error[i]);
+            ui_put(in.y + i, in.x + label_w, vw, STYLE_BAD, with_error);
+        } else {
+            ui_put(in.y + i, in.x + label_w, vw, i == f->focus ? STYLE_SELECTED : STYLE_NORMAL, shown);
+        }
+    }
+    ui_put(in.y + in.h - 2, in.x + 1, in.w - 2, STYLE_BAD, f->message);
+    ui_put(in.y + in.h - 1, in.x + 1, in.w - 2, STYLE_MUTED,
+           f->saving ? "saving…" : "[F2 Save] [Esc Cancel] [Tab Next] [Left/Right choose]  * = changed");
+}

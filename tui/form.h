@@ -1,0 +1,62 @@
+/*
+ * form: a modal edit form over the content area — typed fields, Tab
+ * between them, the server's field errors shown next to the fields they
+ * name, dirty tracking (only changed fields are sent), and the record's
+ * version sent along so a stale save is refused and said so.
+ *
+ * A screen describes the fields (wire path, label, kind), fills the
+ * current values, and opens the form; the form sends `method` with
+ * {id_field: id, version, ...changed fields} (paths like
+ * "customer.credit_limit" become nested objects) and calls done() after a
+ * successful save.
+ */
+#ifndef DIDTRON_TUI_FORM_H
+#define DIDTRON_TUI_FORM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "keymap.h"
+#include "layout.h"
+
+typedef enum { FIELD_TEXT, FIELD_MONEY, FIELD_INT, FIELD_ENUM } field_kind;
+
+typedef struct {
+    const char *label;
+    const char *path;              /* "customer.credit_limit" */
+    field_kind kind;
+    const char *const *choices;    /* FIELD_ENUM, NULL-terminated */
+    bool nullable;                 /* empty text is sent as null */
+} form_field;
+
+#define FORM_MAX_FIELDS 16
+
+typedef struct form form;
+struct form {
+    char title[64];
+    const char *method;
+    const char *id_field;          /* "id" or "carrier_id" */
+    long long id, version;
+    const form_field *fields;
+    int nfields;
+    char value[FORM_MAX_FIELDS][128];
+    char original[FORM_MAX_FIELDS][128];
+    char error[FORM_MAX_FIELDS][128];
+    char message[200];             /* conflict or other error, under the fields */
+    int focus;
+    bool saving;
+    void (*done)(void *ud);        /* after a successful save */
+    void *ud;
+};
+
+/* Set up f (fields borrowed, must outlive the form); values from record
+ * (paths looked up in it; NULL -> ""). */
+void form_init(form *f, const char *title, const char *method, const char *id_field, long long id,
+               long long version, const form_field *fields, int n, json_t *record);
+/* Handle a key: returns false when the form closed (saved or cancelled). */
+bool form_key(form *f, const keymap *k, int ch);
+void form_draw(form *f, rect content);
+/* The body sent on save (tests and the screen share it); caller decrefs. */
+json_t *form_params(const form *f);
+
+#endif
