@@ -71,6 +71,7 @@ static const dt_config *cfg;
 static rpc_limits limits;
 static struct lws_context *context;
 static atomic_bool stop_requested;
+static atomic_bool got_signal;
 static bool draining;
 
 /* ---- connection slots ---- */
@@ -664,8 +665,9 @@ static void *signal_thread(void *arg)
 {
     (void)arg;
     int sig;
-    if (sigwait(&stop_signals, &sig) == 0) {
+    if (sigwait(&stop_signals, &sig) == 0 && !atomic_load(&stop_requested)) {
         log_info("signal %d: finishing in-flight requests", sig);
+        atomic_store(&got_signal, true);
         atomic_store(&stop_requested, true);
         lws_cancel_service(context);
     }
@@ -765,7 +767,12 @@ int net_serve(const dt_config *config)
     deliver_completions();
     lws_context_destroy(context);
     events_stop();
-    pthread_cancel(sigthr);
+    /* The signal thread has returned if a signal stopped us; otherwise wake
+     * it with the signal it waits for, so it ends by itself. */
+    if (!atomic_load(&got_signal)) {
+        atomic_store(&stop_requested, true);
+        pthread_kill(sigthr, SIGTERM);
+    }
     pthread_join(sigthr, NULL);
     free(slots);
     free(generations);
