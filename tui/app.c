@@ -26,6 +26,7 @@
 #include "layout.h"
 #include "net.h"
 #include "form.h"
+#include "list_screen.h"
 #include "screen.h"
 
 typedef enum { INPUT_NONE, INPUT_FILTER, INPUT_COMMAND } input_mode;
@@ -41,7 +42,7 @@ static struct {
     input_mode input;
     char inbuf[128];
     size_t inlen;
-    char toast[160];
+    char toast[256];
     time_t toast_until;
     screen *ws[MAX_WORKSPACES]; /* workspace tabs; 0 is the carriers list */
     int nws, active;
@@ -114,6 +115,31 @@ static void close_workspace(int i)
     a.dirty = true;
 }
 
+/* Open a list in its own workspace tab, or go to the one already open. */
+static void open_list(const char *name)
+{
+    const list_desc *d = list_by_name(name);
+    for (int i = 0; i < a.nws; i++)
+        if (!a.ws[i]->id && !strcmp(a.ws[i]->title, d->title)) {
+            a.active = i;
+            a.ws[i]->ops->reload(a.ws[i]);
+            a.dirty = true;
+            return;
+        }
+    if (a.nws == MAX_WORKSPACES) {
+        app_toast("nine workspace tabs are open: close one with C-w");
+        return;
+    }
+    screen *s = list_screen_new(d);
+    if (!s)
+        return;
+    a.ws[a.nws] = s;
+    a.active = a.nws++;
+    if (a.conn == NET_READY)
+        s->ops->reload(s);
+    a.dirty = true;
+}
+
 /* ---- drawing ---- */
 
 static void draw_header(void)
@@ -165,10 +191,28 @@ static void draw_rail(void)
         ui_put(r.y + y, r.x, r.w - 1, y == 0 ? STYLE_ACCENT : STYLE_MUTED, cell);
         ui_put(r.y + y, r.x + r.w - 1, 1, STYLE_MUTED, g->vline);
     }
+    /* The sub-menu lists what the : commands open; the active one is marked. */
+    static const char *const entries[][2] = {
+        { " CARRIERS", NULL }, { "Carriers", "Carriers" }, { "Services", "Services" },
+        { "Trunk groups", "Trunk groups" }, { "", NULL }, { " SETTINGS", NULL }, { "Users", "Users" },
+        { "Audit log", "Audit log" },
+    };
     rect s = a.lay.submenu;
+    const char *current = active() ? active()->title : "";
     for (int y = 0; y < s.h && s.w > 0; y++) {
-        const char *text = y == 0 ? " CARRIERS" : y == 1 ? (g->utf8 ? " › Carriers" : " > Carriers") : "";
-        ui_put(s.y + y, s.x, s.w - 1, y == 0 ? STYLE_TITLE : y == 1 ? STYLE_ACCENT : STYLE_NORMAL, text);
+        char text[48] = "";
+        int st = STYLE_NORMAL;
+        if (y < (int)(sizeof entries / sizeof entries[0])) {
+            if (!entries[y][1]) {
+                snprintf(text, sizeof text, "%s", entries[y][0]);
+                st = STYLE_TITLE;
+            } else {
+                bool on = !strcmp(current, entries[y][1]);
+                snprintf(text, sizeof text, " %s %s", on ? (g->utf8 ? "›" : ">") : " ", entries[y][0]);
+                st = on ? STYLE_ACCENT : STYLE_NORMAL;
+            }
+        }
+        ui_put(s.y + y, s.x, s.w - 1, st, text);
         ui_put(s.y + y, s.x + s.w - 1, 1, STYLE_MUTED, g->vline);
     }
 }
@@ -253,9 +297,8 @@ static void run_command(const char *cmd)
 {
     if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
         a.quit = true;
-    } else if (!strcmp(cmd, "carriers")) {
-        a.active = 0;
-        a.ws[0]->ops->reload(a.ws[0]);
+    } else if (list_by_name(cmd)) {
+        open_list(cmd);
     } else if (!strncmp(cmd, "theme ", 6)) {
         theme_kind k;
         if (theme_parse(cmd + 6, &k)) {
@@ -265,8 +308,9 @@ static void run_command(const char *cmd)
             app_toast("themes: dark, light, system");
         }
     } else if (cmd[0]) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "unknown command \"%.100s\" (try :carriers, :theme light, :q)", cmd);
+        char msg[256];
+        snprintf(msg, sizeof msg, "unknown command \"%.80s\" (try :carriers :services :trunk-groups :users :audit"
+                                  " :theme light :q)", cmd);
         app_toast(msg);
     }
 }
@@ -472,7 +516,7 @@ int app_run(const app_options *opt)
     memset(&a, 0, sizeof a);
     a.opt = opt;
     a.submenu = true;
-    a.ws[0] = carriers_screen_new();
+    a.ws[0] = list_screen_new(list_by_name("carriers"));
     if (!a.ws[0])
         return 1;
     a.nws = 1;

@@ -49,8 +49,7 @@ void app_close_form(struct form *f);
 /* Open (or focus) a carrier detail tab. */
 void app_open_carrier(long long id, const char *name);
 
-/* Screens. */
-screen *carriers_screen_new(void);
+/* Screens (lists: list_screen.h). */
 screen *carrier_detail_new(long long id, const char *name);
 
 /* The table widget: draw a model with its columns into r; a selection

@@ -20,6 +20,7 @@ typedef struct {
     int min_width;
     int weight;          /* share of spare width */
     bool right_align;    /* numbers and money */
+    const char *path;    /* where a list item holds the cell ("currencies.0"); NULL: field */
 } table_column;
 
 typedef struct {

@@ -207,6 +207,7 @@ static const list_sort carrier_sorts[] = {
     { "currency", "t.currencies[1]", LIST_TEXT },
     { "capacity", "coalesce(t.capacity, 2147483647)", LIST_INT },
     { "credit_limit", "t.credit_limit", LIST_NUMERIC },
+    { "credit_type", "t.customer_credit_type", LIST_TEXT },
     { "created_at", "t.created_at", LIST_TIME },
     { "updated_at", "t.updated_at", LIST_TIME },
     { NULL },

@@ -157,6 +157,13 @@ check "the change is in the audit trail" audit_row
 keys C-w / BSpace BSpace BSpace BSpace Enter
 wait_for "16 of 16" >/dev/null
 
+keys : s e r v i c e s Enter
+check ":services lists services across carriers" wait_for "Carriers / Services"
+check "the demo has ten of them" wait_for "10 of 10"
+keys : a u d i t Enter
+check ":audit shows the audit log, newest first" wait_for "credit.update"
+keys C-w C-w M-1
+
 tmux -S "$sock" resize-window -t console -x 80 -y 24
 check "80x24 still draws the frame" wait_for "DIDTron"
 tmux -S "$sock" resize-window -t console -x 70 -y 20

@@ -1,0 +1,339 @@
+#include "list_screen.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "net.h"
+#include "theme.h"
+
+typedef struct {
+    const list_desc *d;
+    table_model t;
+    json_t *items;      /* the loaded items, for open() */
+    bool loading;
+    time_t loaded_at;
+    unsigned generation;
+} list_state;
+
+/* Open list screens, so a reply for a closed one is dropped. */
+#define MAX_LISTS 16
+static screen *lists[MAX_LISTS];
+
+const char *json_path_text(json_t *item, const char *path, char *buf, size_t n)
+{
+    json_t *v = item;
+    char part[64];
+    const char *p = path;
+    while (v && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len >= sizeof part)
+            return "";
+        memcpy(part, p, len);
+        part[len] = '\0';
+        v = json_is_array(v) ? json_array_get(v, (size_t)atoi(part)) : json_object_get(v, part);
+        p = dot ? dot + 1 : p + len;
+    }
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "yes" : "no";
+    if (json_is_array(v)) {
+        size_t off = 0, i;
+        json_t *x;
+        buf[0] = '\0';
+        json_array_foreach(v, i, x) {
+            char tmp[64];
+            if (off < n)
+                off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", json_path_text(x, "", tmp, sizeof tmp));
+        }
+        return buf;
+    }
+    return "";
+}
+
+static list_state *live(void *ud, screen **out)
+{
+    screen *s = ud;
+    for (int i = 0; i < MAX_LISTS; i++)
+        if (lists[i] == s) {
+            *out = s;
+            return s->state;
+        }
+    return NULL;
+}
+
+typedef struct {
+    screen *s;
+    unsigned generation;
+} ticket;
+
+static void reply(void *ud, json_t *result, json_t *error)
+{
+    ticket *tk = ud;
+    screen *s = NULL;
+    list_state *st = live(tk->s, &s);
+    unsigned gen = tk->generation;
+    free(tk);
+    if (!st || gen != st->generation)
+        return;
+    st->loading = false;
+    app_dirty();
+    if (error) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s: %s", st->d->title, json_string_value(json_object_get(error, "message")));
+        app_toast(msg);
+        return;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(result, "items"), i, item) {
+        char bufs[12][96];
+        const char *cells[12];
+        for (int c = 0; c < st->d->ncols && c < 12; c++)
+            cells[c] = json_path_text(item, st->d->cols[c].path ? st->d->cols[c].path : st->d->cols[c].field,
+                                      bufs[c], sizeof bufs[c]);
+        table_append(&st->t, (long long)json_integer_value(json_object_get(item, "id")), cells);
+        json_array_append(st->items, item);
+    }
+    json_t *cur = json_object_get(result, "next_cursor");
+    table_set_page(&st->t, (long long)json_integer_value(json_object_get(result, "total")),
+                   json_is_string(cur) ? json_string_value(cur) : NULL);
+    st->loaded_at = time(NULL);
+}
+
+static void load(screen *s, bool more)
+{
+    list_state *st = s->state;
+    if (more && (!st->t.next_cursor || st->loading))
+        return;
+    json_t *p = json_pack("{s:i}", "limit", 100);
+    if (st->t.sort_col >= 0) {
+        char sort[80];
+        snprintf(sort, sizeof sort, "%s%s", st->t.sort_desc ? "-" : "", st->d->cols[st->t.sort_col].field);
+        json_object_set_new(p, "sort", json_string(sort));
+    }
+    if (st->t.filter[0] && st->d->search_filter)
+        json_object_set_new(p, "filter", json_pack("{s:s}", st->d->search_filter, st->t.filter));
+    if (more) {
+        json_object_set_new(p, "cursor", json_string(st->t.next_cursor));
+    } else {
+        table_clear(&st->t);
+        json_array_clear(st->items);
+        st->generation++;
+    }
+    ticket *tk = malloc(sizeof *tk);
+    if (!tk) {
+        json_decref(p);
+        return;
+    }
+    *tk = (ticket){ s, st->generation };
+    st->loading = true;
+    net_call(st->d->method, p, reply, tk);
+    app_dirty();
+}
+
+static void draw(screen *s, rect r)
+{
+    list_state *st = s->state;
+    table_draw(&st->t, r, true, st->loading ? "loading…" : "nothing matches");
+}
+
+/* Sorting asks the server; a column it cannot sort by is refused with a
+ * toast and the list keeps its order. */
+static bool action(screen *s, action_id a, int h)
+{
+    list_state *st = s->state;
+    int n = st->d->ncols;
+    char buf[80];
+    switch (a) {
+    case ACT_UP: table_move(&st->t, -1, h); break;
+    case ACT_DOWN: table_move(&st->t, 1, h); break;
+    case ACT_PAGE_UP: table_move(&st->t, -h, h); break;
+    case ACT_PAGE_DOWN: table_move(&st->t, h, h); break;
+    case ACT_FIRST: table_select_first(&st->t, h); break;
+    case ACT_LAST: table_select_last(&st->t, h); break;
+    case ACT_REFRESH: load(s, false); break;
+    case ACT_SORT: table_sort_by(&st->t, st->t.sort_col < 0 ? 0 : st->t.sort_col, buf, sizeof buf); load(s, false); break;
+    case ACT_NEXT_TAB: table_sort_by(&st->t, (st->t.sort_col + 1) % n, buf, sizeof buf); load(s, false); break;
+    case ACT_PREV_TAB: table_sort_by(&st->t, (st->t.sort_col + n - 1) % n, buf, sizeof buf); load(s, false); break;
+    case ACT_OPEN:
+        if (st->d->open && st->t.nrows)
+            st->d->open(json_array_get(st->items, st->t.selected));
+        break;
+    default: return false;
+    }
+    if (table_wants_more(&st->t, h))
+        load(s, true);
+    return true;
+}
+
+static void reload(screen *s)
+{
+    load(s, false);
+}
+
+static void event(screen *s, const char *topic, json_t *data)
+{
+    list_state *st = s->state;
+    (void)data;
+    if (st->d->topic && !strcmp(topic, st->d->topic))
+        load(s, false);
+}
+
+static void footer(screen *s, char *buf, size_t n)
+{
+    list_state *st = s->state;
+    char foot[192];
+    table_footer(&st->t, theme_glyphs()->utf8, foot, sizeof foot);
+    if (st->loaded_at)
+        snprintf(buf, n, "%s %s %lds ago", foot, theme_glyphs()->utf8 ? "·" : "|", (long)(time(NULL) - st->loaded_at));
+    else
+        snprintf(buf, n, "%s", foot);
+}
+
+static void destroy(screen *s)
+{
+    list_state *st = s->state;
+    for (int i = 0; i < MAX_LISTS; i++)
+        if (lists[i] == s)
+            lists[i] = NULL;
+    table_free(&st->t);
+    json_decref(st->items);
+    free(st);
+    free(s);
+}
+
+static void filter(screen *s, const char *text)
+{
+    list_state *st = s->state;
+    if (!st->d->search_filter) {
+        app_toast("this list has no search");
+        return;
+    }
+    snprintf(st->t.filter, sizeof st->t.filter, "%s", text);
+    load(s, false);
+}
+
+static const char *filter_text(screen *s)
+{
+    return ((list_state *)s->state)->t.filter;
+}
+
+static const screen_ops ops = { draw, action, reload, event, footer, destroy, filter, filter_text };
+
+screen *list_screen_new(const list_desc *d)
+{
+    int slot = -1;
+    for (int i = 0; i < MAX_LISTS && slot < 0; i++)
+        if (!lists[i])
+            slot = i;
+    screen *s = slot >= 0 ? calloc(1, sizeof *s) : NULL;
+    list_state *st = s ? calloc(1, sizeof *st) : NULL;
+    if (!st) {
+        free(s);
+        return NULL;
+    }
+    st->d = d;
+    st->items = json_array();
+    table_init(&st->t, d->cols, d->ncols);
+    st->t.sort_col = d->sort_col;
+    st->t.sort_desc = d->sort_desc;
+    s->ops = &ops;
+    s->state = st;
+    snprintf(s->title, sizeof s->title, "%s", d->title);
+    snprintf(s->crumb, sizeof s->crumb, "%s", d->crumb);
+    lists[slot] = s;
+    return s;
+}
+
+/* ---- the lists ---- */
+
+static void open_carrier(json_t *item)
+{
+    app_open_carrier((long long)json_integer_value(json_object_get(item, "id")),
+                     json_string_value(json_object_get(item, "name")));
+}
+
+static void open_service_carrier(json_t *item)
+{
+    char name[32];
+    long long carrier = (long long)json_integer_value(json_object_get(item, "carrier_id"));
+    snprintf(name, sizeof name, "carrier %lld", carrier);
+    app_open_carrier(carrier, name);
+}
+
+static const table_column carrier_cols[] = {
+    { "Name", "name", 16, 4, false },
+    { "Type", "type", 9, 0, false },
+    { "Status", "status", 9, 0, false },
+    { "Cur", "currency", 4, 0, false, "currencies.0" },
+    { "Credit", "credit_type", 8, 0, false, "credit.customer.credit_type" },
+    { "Limit", "credit_limit", 12, 1, true, "credit.customer.credit_limit" },
+    { "Account manager", "account_manager", 15, 2, false },
+};
+
+static const table_column service_cols[] = {
+    { "Name", "name", 14, 3, false },
+    { "Carrier", "carrier_id", 7, 0, true },
+    { "Interconnect", "interconnect_id", 12, 0, true },
+    { "Tech prefix", "tech_prefix", 11, 1, false },
+    { "Rating plan", "rating_plan_id", 11, 0, true },
+    { "Routing plan", "routing_plan_id", 12, 0, true },
+    { "Priority", "priority", 8, 0, true },
+    { "Status", "status", 8, 0, false },
+};
+
+static const table_column trunk_group_cols[] = {
+    { "Name", "name", 16, 2, false },
+    { "Description", "description", 16, 3, false },
+    { "Interconnects", "interconnects", 14, 2, false },
+};
+
+static const table_column user_cols[] = {
+    { "Username", "username", 12, 2, false },
+    { "Name", "display_name", 12, 2, false },
+    { "Role", "role", 11, 0, false },
+    { "Carrier", "carrier_id", 7, 0, true },
+    { "Disabled", "disabled", 8, 0, false },
+    { "Last login", "last_login_at", 20, 1, false },
+};
+
+static const table_column audit_cols[] = {
+    { "When", "at", 27, 0, false },
+    { "Actor", "actor", 10, 1, false },
+    { "Action", "action", 13, 1, false },
+    { "Entity", "entity", 12, 1, false },
+    { "Id", "entity_id", 5, 0, true },
+    { "Address", "address", 9, 1, false },
+};
+
+#define N(a) ((int)(sizeof a / sizeof a[0]))
+
+/* Sort names must be ones the server sorts by: the carriers list maps
+ * its columns' paths; others use plain fields. */
+static const list_desc known[] = {
+    { "Carriers", "Carriers", "carrier.list", carrier_cols, N(carrier_cols), 0, false, "q", "carrier.changed", open_carrier },
+    { "Services", "Carriers / Services", "service.list", service_cols, N(service_cols), 0, false, "q", "service.changed",
+      open_service_carrier },
+    { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",
+      "trunk_group.changed", NULL },
+    { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", "user.updated", NULL },
+    { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, "audit.recorded", NULL },
+};
+static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "audit" };
+
+const list_desc *list_by_name(const char *name)
+{
+    for (int i = 0; i < N(known); i++)
+        if (!strcmp(name, known_names[i]))
+            return &known[i];
+    return NULL;
+}

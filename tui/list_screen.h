@@ -1,0 +1,34 @@
+/*
+ * list_screen: one screen for every server list — carriers, services,
+ * trunk groups, users, the audit log. A list is described with data: the
+ * method, the columns (each a dot path into an item, "currencies.0" for an
+ * array element), the search filter name, the event topic that means
+ * "reload", and what Enter opens.
+ */
+#ifndef DIDTRON_TUI_LIST_SCREEN_H
+#define DIDTRON_TUI_LIST_SCREEN_H
+
+#include "screen.h"
+
+typedef struct {
+    const char *title;          /* workspace tab */
+    const char *crumb;          /* header breadcrumb */
+    const char *method;         /* "carrier.list" */
+    const table_column *cols;   /* field = dot path into an item; also the sort name */
+    int ncols;
+    int sort_col;               /* initial sort column, -1 = server default */
+    bool sort_desc;
+    const char *search_filter;  /* "q", or NULL when the list has no search */
+    const char *topic;          /* reload when this event arrives, or NULL */
+    void (*open)(json_t *item); /* Enter on a row; NULL: nothing to open */
+} list_desc;
+
+screen *list_screen_new(const list_desc *d);
+/* The text of one cell: the value at a dot path, as text. */
+const char *json_path_text(json_t *item, const char *path, char *buf, size_t n);
+
+/* The lists the console knows, by command name ("carriers", "services",
+ * "trunk-groups", "users", "audit"); NULL when unknown. */
+const list_desc *list_by_name(const char *name);
+
+#endif
