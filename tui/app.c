@@ -81,10 +81,12 @@ static screen *active(void)
     return a.nws ? a.ws[a.active] : NULL;
 }
 
-void app_open_carrier(long long id, const char *name)
+/* Put a record's screen in a workspace tab, or go to the one showing it
+ * (tab_id: carriers positive, interconnects negative). */
+static void open_record(long long tab_id, screen *(*make)(long long, const char *), long long id, const char *name)
 {
     for (int i = 1; i < a.nws; i++)
-        if (a.ws[i]->id == id) {
+        if (a.ws[i]->id == tab_id) {
             a.active = i;
             a.dirty = true;
             return;
@@ -93,7 +95,7 @@ void app_open_carrier(long long id, const char *name)
         app_toast("nine workspace tabs are open: close one with C-w");
         return;
     }
-    screen *s = carrier_detail_new(id, name);
+    screen *s = make(id, name);
     if (!s)
         return;
     a.ws[a.nws] = s;
@@ -101,6 +103,16 @@ void app_open_carrier(long long id, const char *name)
     if (a.conn == NET_READY)
         s->ops->reload(s);
     a.dirty = true;
+}
+
+void app_open_carrier(long long id, const char *name)
+{
+    open_record(id, carrier_detail_new, id, name);
+}
+
+void app_open_interconnect(long long id, const char *name)
+{
+    open_record(-id, interconnect_detail_new, id, name);
 }
 
 static void close_workspace(int i)

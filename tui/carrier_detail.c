@@ -188,10 +188,7 @@ static void reload(screen *s)
 
 /* ---- the Details tab: three sections of label/value lines ---- */
 
-typedef struct {
-    const char *label;
-    char value[96];
-} kv;
+
 
 static int details_section(const detail *d, int which, kv *out, int max)
 {
@@ -265,20 +262,6 @@ static int details_section(const detail *d, int which, kv *out, int max)
 
 static const char *const section_titles[3] = { "Carrier Details", "Credit Control", "Credit Settings" };
 
-static void draw_kv(rect in, const kv *items, int n, int skip)
-{
-    int label_w = in.w >= 40 ? 20 : in.w / 2;
-    for (int i = 0; i < in.h; i++) {
-        int k = i + skip;
-        if (k >= n) {
-            ui_put(in.y + i, in.x, in.w, STYLE_NORMAL, "");
-            continue;
-        }
-        ui_put(in.y + i, in.x + 1, label_w - 1, STYLE_MUTED, items[k].label);
-        ui_put(in.y + i, in.x + label_w, in.w - label_w, STYLE_NORMAL, items[k].value[0] ? items[k].value : "-");
-    }
-}
-
 static void draw_details(detail *d, rect r)
 {
     if (!d->carrier) {
@@ -293,7 +276,7 @@ static void draw_details(detail *d, rect r)
         n[i] = details_section(d, i, items[i], 16);
     if (side) {
         for (int i = 0; i < 3; i++)
-            draw_kv(ui_box(parts[i], section_titles[i], i == 0), items[i], n[i], 0);
+            ui_kv(ui_box(parts[i], section_titles[i], i == 0), items[i], n[i], 0);
         return;
     }
     /* One column: the three sections one under the other, scrolled. */
@@ -312,7 +295,7 @@ static void draw_details(detail *d, rect r)
     if (d->scroll > max_scroll)
         d->scroll = max_scroll;
     rect in = ui_box(r, "Carrier", true);
-    draw_kv(in, all, total, d->scroll);
+    ui_kv(in, all, total, d->scroll);
     for (int i = 0; i < in.h; i++) {
         int k = i + d->scroll;
         for (int s = 0; s < 3; s++)
@@ -335,7 +318,7 @@ static void draw_accounting(detail *d, rect r)
                  text_of(json_object_get(d->accounting, fields[i][1]), tmp, sizeof tmp));
     }
     rect box = { r.y, r.x, r.h < 9 ? r.h : 9, r.w < 80 ? r.w : 80 };
-    draw_kv(ui_box(box, "Accounting Details", true), items, 5, 0);
+    ui_kv(ui_box(box, "Accounting Details", true), items, 5, 0);
 }
 
 static void draw(screen *s, rect r)
@@ -409,6 +392,13 @@ static bool action(screen *s, action_id a, int h)
     case ACT_FIRST: if (t) table_select_first(t, h); else d->scroll = 0; break;
     case ACT_LAST: if (t) table_select_last(t, h); break;
     case ACT_REFRESH: reload(s); break;
+    case ACT_OPEN: {
+        const table_row *row = d->tab == TAB_INTERCONNECTS ? table_selected(&d->ics) : NULL;
+        if (!row)
+            return false;
+        app_open_interconnect(row->id, row->cells[0]);
+        break;
+    }
     default: return false;
     }
     return true;

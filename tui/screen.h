@@ -57,6 +57,15 @@ screen *carrier_detail_new(long long id, const char *name);
 void table_draw(const table_model *t, rect r, bool focused, const char *empty_text);
 /* Put text at (y, x) cut to width columns (ellipsis), padding with blanks. */
 void ui_put(int y, int x, int width, int style_id, const char *text);
+/* Label/value lines, drawn from line `skip` on ("-" for empty values). */
+typedef struct {
+    const char *label;
+    char value[96];
+} kv;
+void ui_kv(rect in, const kv *items, int n, int skip);
+/* Open an interconnect detail tab. */
+void app_open_interconnect(long long id, const char *name);
+screen *interconnect_detail_new(long long id, const char *name);
 /* A box with a title; returns the inside. */
 rect ui_box(rect r, const char *title, bool focused);
 

@@ -102,3 +102,17 @@ void table_draw(const table_model *t, rect r, bool focused, const char *empty_te
         }
     }
 }
+
+void ui_kv(rect in, const kv *items, int n, int skip)
+{
+    int label_w = in.w >= 50 ? 23 : in.w >= 40 ? 20 : in.w / 2;
+    for (int i = 0; i < in.h; i++) {
+        int k = i + skip;
+        if (k >= n) {
+            ui_put(in.y + i, in.x, in.w, STYLE_NORMAL, "");
+            continue;
+        }
+        ui_put(in.y + i, in.x + 1, label_w - 1, STYLE_MUTED, items[k].label);
+        ui_put(in.y + i, in.x + label_w, in.w - label_w, STYLE_NORMAL, items[k].value[0] ? items[k].value : "-");
+    }
+}

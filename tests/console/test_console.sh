@@ -126,6 +126,11 @@ check "Enter opens the carrier in a workspace tab" wait_for "Carrier Management 
 check "its details show the credit control figures" wait_for "Customer balance"
 keys Right
 check "Right moves to the Interconnects tab" wait_for "BT-WHOLESALE-OUT-1"
+keys Enter
+check "Enter opens the interconnect with its egress tabs" wait_for "Egress Translations"
+keys Left
+check "its Monitoring tab shows the SIP OPTIONS settings" wait_for "SIP OPTIONS ping"
+keys C-w
 keys Right Right
 check "the Accounting tab shows the account number" wait_for "S-1008"
 keys M-1
