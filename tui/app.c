@@ -105,6 +105,20 @@ static void open_record(long long tab_id, screen *(*make)(long long, const char 
     a.dirty = true;
 }
 
+void app_open_screen(screen *s)
+{
+    if (!s)
+        return;
+    if (a.nws == MAX_WORKSPACES) {
+        app_toast("nine workspace tabs are open: close one with C-w");
+        s->ops->destroy(s);
+        return;
+    }
+    a.ws[a.nws] = s;
+    a.active = a.nws++;
+    a.dirty = true;
+}
+
 void app_open_carrier(long long id, const char *name)
 {
     open_record(id, carrier_detail_new, id, name);

@@ -270,6 +270,11 @@ static void open_service_carrier(json_t *item)
     app_open_carrier(carrier, name);
 }
 
+static void open_audit(json_t *item)
+{
+    app_open_screen(audit_view_new(item));
+}
+
 static const table_column carrier_cols[] = {
     { "Name", "name", 16, 4, false },
     { "Type", "type", 9, 0, false },
@@ -326,7 +331,7 @@ static const list_desc known[] = {
     { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",
       "trunk_group.changed", NULL },
     { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", "user.updated", NULL },
-    { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, "audit.recorded", NULL },
+    { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, "audit.recorded", open_audit },
 };
 static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "audit" };
 

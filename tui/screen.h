@@ -66,6 +66,9 @@ void ui_kv(rect in, const kv *items, int n, int skip);
 /* Open an interconnect detail tab. */
 void app_open_interconnect(long long id, const char *name);
 screen *interconnect_detail_new(long long id, const char *name);
+/* An audit row with the diff of its before and after. */
+screen *audit_view_new(json_t *row);
+void app_open_screen(screen *s);
 /* A box with a title; returns the inside. */
 rect ui_box(rect r, const char *title, bool focused);
 

@@ -167,7 +167,10 @@ check ":services lists services across carriers" wait_for "Carriers / Services"
 check "the demo has ten of them" wait_for "10 of 10"
 keys : a u d i t Enter
 check ":audit shows the audit log, newest first" wait_for "credit.update"
-keys C-w C-w M-1
+keys Enter
+check "Enter shows the entry's before and after" wait_for "250.250000"
+check "the diff names the changed field" wait_for "credit.customer.credit_limit"
+keys C-w C-w C-w M-1
 
 tmux -S "$sock" resize-window -t console -x 80 -y 24
 check "80x24 still draws the frame" wait_for "DIDTron"
