@@ -47,6 +47,9 @@ static struct {
     screen *ws[MAX_WORKSPACES]; /* workspace tabs; 0 is the carriers list */
     int nws, active;
     form *modal;                /* an open edit form, drawn over the content */
+    char question[256];         /* an open yes/no dialog */
+    void (*on_yes)(void *ud);
+    void *yes_ud;
 } a;
 
 static void draw(void);
@@ -103,6 +106,53 @@ static void open_record(long long tab_id, screen *(*make)(long long, const char 
     if (a.conn == NET_READY)
         s->ops->reload(s);
     a.dirty = true;
+}
+
+void app_confirm(const char *question, void (*yes)(void *ud), void *ud)
+{
+    free(a.yes_ud);
+    snprintf(a.question, sizeof a.question, "%s", question);
+    a.on_yes = yes;
+    a.yes_ud = ud;
+    a.dirty = true;
+}
+
+static void answer(bool yes)
+{
+    void (*fn)(void *) = a.on_yes;
+    void *ud = a.yes_ud;
+    a.question[0] = '\0';
+    a.on_yes = NULL;
+    a.yes_ud = NULL;
+    if (yes && fn)
+        fn(ud);
+    free(ud);
+    a.dirty = true;
+}
+
+static void draw_question(rect r)
+{
+    int w = r.w < 70 ? r.w : 70;
+    rect box = { r.y + r.h / 3, r.x + (r.w - w) / 2, 6, w };
+    rect in = ui_box(box, "Confirm", true);
+    for (int y = 0; y < in.h; y++)
+        ui_put(in.y + y, in.x, in.w, STYLE_NORMAL, "");
+    /* Two lines, broken at a space (bytes >= columns, so a break found
+     * within in.w - 2 bytes fits). */
+    char first[256];
+    size_t len = strlen(a.question), cut = len;
+    if (utf8_width(a.question) > in.w - 2) {
+        cut = (size_t)(in.w - 2) < len ? (size_t)(in.w - 2) : len;
+        while (cut > 0 && a.question[cut] != ' ')
+            cut--;
+        if (cut == 0)
+            cut = len;
+    }
+    snprintf(first, sizeof first, "%.*s", (int)cut, a.question);
+    ui_put(in.y, in.x + 1, in.w - 2, STYLE_BAD, first);
+    if (cut < len)
+        ui_put(in.y + 1, in.x + 1, in.w - 2, STYLE_BAD, a.question + cut + 1);
+    ui_put(in.y + 3, in.x + 1, in.w - 2, STYLE_ACCENT, "[y] Yes     [n / Esc] No");
 }
 
 void app_open_screen(screen *s)
@@ -311,6 +361,8 @@ static void draw(void)
             active()->ops->draw(active(), a.lay.content);
         if (a.modal && !a.help)
             form_draw(a.modal, a.lay.content);
+        if (a.question[0])
+            draw_question(a.lay.content);
         draw_dock();
     }
     refresh();
@@ -435,6 +487,13 @@ static void on_input(void *ud)
         }
         if (a.input != INPUT_NONE) {
             input_key(ch);
+            continue;
+        }
+        if (a.question[0]) {
+            if (ch == 'y' || ch == 'Y')
+                answer(true);
+            else if (ch == 'n' || ch == 'N' || ch == 27)
+                answer(false);
             continue;
         }
         if (a.modal) {
@@ -581,6 +640,7 @@ int app_run(const app_options *opt)
     endwin();
     if (a.exit_code && a.toast[0])
         fprintf(stderr, "didtron: %s\n", a.toast);
+    free(a.yes_ud);
     while (a.nws > 0) {
         a.nws--;
         a.ws[a.nws]->ops->destroy(a.ws[a.nws]);

@@ -168,6 +168,11 @@ static bool action(screen *s, action_id a, int h)
         if (st->d->open && st->t.nrows)
             st->d->open(json_array_get(st->items, st->t.selected));
         break;
+    case ACT_DELETE:
+        if (!st->d->remove || !st->t.nrows)
+            return false;
+        st->d->remove(json_array_get(st->items, st->t.selected));
+        break;
     default: return false;
     }
     if (table_wants_more(&st->t, h))
@@ -275,6 +280,44 @@ static void open_audit(json_t *item)
     app_open_screen(audit_view_new(item));
 }
 
+typedef struct {
+    long long id, version;
+    char name[128];
+} doomed;
+
+static void deleted(void *ud, json_t *result, json_t *error)
+{
+    (void)ud;
+    (void)result;
+    if (error) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "not deleted: %s", json_string_value(json_object_get(error, "message")));
+        app_toast(msg);
+    } else {
+        app_toast("deleted");
+    }
+}
+
+static void delete_carrier(void *ud)
+{
+    doomed *d = ud;
+    net_call("carrier.delete", json_pack("{s:I, s:I, s:b}", "id", (json_int_t)d->id, "version", (json_int_t)d->version,
+                                         "cascade", 1), deleted, NULL);
+}
+
+static void remove_carrier(json_t *item)
+{
+    doomed *d = malloc(sizeof *d);
+    if (!d)
+        return;
+    d->id = (long long)json_integer_value(json_object_get(item, "id"));
+    d->version = (long long)json_integer_value(json_object_get(item, "version"));
+    snprintf(d->name, sizeof d->name, "%s", json_string_value(json_object_get(item, "name")));
+    char q[256];
+    snprintf(q, sizeof q, "Delete carrier %s with its interconnects and services? Their traffic stops.", d->name);
+    app_confirm(q, delete_carrier, d);
+}
+
 static const table_column carrier_cols[] = {
     { "Name", "name", 16, 4, false },
     { "Type", "type", 9, 0, false },
@@ -325,7 +368,8 @@ static const table_column audit_cols[] = {
 /* Sort names must be ones the server sorts by: the carriers list maps
  * its columns' paths; others use plain fields. */
 static const list_desc known[] = {
-    { "Carriers", "Carriers", "carrier.list", carrier_cols, N(carrier_cols), 0, false, "q", "carrier.changed", open_carrier },
+    { "Carriers", "Carriers", "carrier.list", carrier_cols, N(carrier_cols), 0, false, "q", "carrier.changed", open_carrier,
+      remove_carrier },
     { "Services", "Carriers / Services", "service.list", service_cols, N(service_cols), 0, false, "q", "service.changed",
       open_service_carrier },
     { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",

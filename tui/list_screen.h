@@ -21,6 +21,7 @@ typedef struct {
     const char *search_filter;  /* "q", or NULL when the list has no search */
     const char *topic;          /* reload when this event arrives, or NULL */
     void (*open)(json_t *item); /* Enter on a row; NULL: nothing to open */
+    void (*remove)(json_t *item); /* d / F8 on a row; NULL: not deletable here */
 } list_desc;
 
 screen *list_screen_new(const list_desc *d);

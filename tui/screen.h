@@ -69,6 +69,9 @@ screen *interconnect_detail_new(long long id, const char *name);
 /* An audit row with the diff of its before and after. */
 screen *audit_view_new(json_t *row);
 void app_open_screen(screen *s);
+/* Ask a yes/no question in a dialog; yes(ud) runs on "y". ud is freed with
+ * free() afterwards either way (pass NULL when there is nothing to free). */
+void app_confirm(const char *question, void (*yes)(void *ud), void *ud);
 /* A box with a title; returns the inside. */
 rect ui_box(rect r, const char *title, bool focused);
 

@@ -172,6 +172,19 @@ check "Enter shows the entry's before and after" wait_for "250.250000"
 check "the diff names the changed field" wait_for "credit.customer.credit_limit"
 keys C-w C-w C-w M-1
 
+# Delete: a dangerous action asks first; "n" keeps, "y" deletes.
+keys / t a t a Enter
+wait_for "1 of 1" >/dev/null
+keys d
+check "d asks before deleting a carrier" wait_for "Delete carrier Tata Communications"
+keys n
+kept() { wait_gone "[y] Yes" 3 && screen | grep -q "1 of 1"; }
+check "n closes the question and keeps the carrier" kept
+keys d y
+check "y deletes it (and the list follows)" wait_for "0 of 0"
+keys / BSpace BSpace BSpace BSpace Enter
+check "fifteen carriers are left" wait_for "15 of 15"
+
 tmux -S "$sock" resize-window -t console -x 80 -y 24
 check "80x24 still draws the frame" wait_for "DIDTron"
 tmux -S "$sock" resize-window -t console -x 70 -y 20
@@ -185,7 +198,7 @@ server_pid=""
 check "a lost server shows reconnecting" wait_for "reconnecting"
 start_server
 check "the console reconnects by itself" wait_for "connected" 20
-check "and still lists the carriers" wait_for "16 of 16" 20
+check "and still lists the carriers" wait_for "15 of 15" 20
 
 keys : q Enter
 for _ in $(seq 1 50); do [[ -s $work/exit-code ]] && break; sleep 0.1; done
