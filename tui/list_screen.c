@@ -14,6 +14,9 @@ typedef struct {
     table_model t;
     json_t *items;      /* the loaded items, for open() */
     bool loading;
+    bool replace;       /* a fresh load: swap the rows when the reply comes,
+                         * so the screen never flashes empty (and a live
+                         * update costs only the cells that changed) */
     time_t loaded_at;
     unsigned generation;
 } list_state;
@@ -92,6 +95,13 @@ static void reply(void *ud, json_t *result, json_t *error)
         app_toast(msg);
         return;
     }
+    size_t keep_sel = st->t.selected, keep_top = st->t.top;
+    bool replacing = st->replace;
+    if (replacing) {
+        table_clear(&st->t);
+        json_array_clear(st->items);
+        st->replace = false;
+    }
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(result, "items"), i, item) {
@@ -106,6 +116,10 @@ static void reply(void *ud, json_t *result, json_t *error)
     json_t *cur = json_object_get(result, "next_cursor");
     table_set_page(&st->t, (long long)json_integer_value(json_object_get(result, "total")),
                    json_is_string(cur) ? json_string_value(cur) : NULL);
+    if (replacing && st->t.nrows) { /* the same place in the list as before */
+        st->t.selected = keep_sel < st->t.nrows ? keep_sel : st->t.nrows - 1;
+        st->t.top = keep_top <= st->t.selected ? keep_top : st->t.selected;
+    }
     st->loaded_at = time(NULL);
 }
 
@@ -125,8 +139,7 @@ static void load(screen *s, bool more)
     if (more) {
         json_object_set_new(p, "cursor", json_string(st->t.next_cursor));
     } else {
-        table_clear(&st->t);
-        json_array_clear(st->items);
+        st->replace = true;
         st->generation++;
     }
     ticket *tk = malloc(sizeof *tk);

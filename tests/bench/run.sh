@@ -121,4 +121,9 @@ echo "# carrier.list over 10,000 carriers and 50,000 interconnects, one request 
 if ! tests/bench/carrier_list.sh; then
     failed=1
 fi
+echo
+echo "# the console: first frame, terminal bytes, idle CPU"
+if ! tests/bench/console.sh; then
+    failed=1
+fi
 exit "$failed"
