@@ -122,6 +122,8 @@ if ! tests/bench/carrier_list.sh; then
     failed=1
 fi
 echo
+echo "# the console's table widget: redraw with 10,000 rows"
+"$BUILD/tests/bench/bench_table_draw" || failed=1
 echo "# the console: first frame, terminal bytes, idle CPU"
 if ! tests/bench/console.sh; then
     failed=1
