@@ -50,6 +50,21 @@ static const form_field credit_fields[] = {
     { "Supplier credit", "supplier.credit_type", FIELD_ENUM, credit_types, false },
 };
 
+static const char *const carrier_types[] = { "customer", "supplier", "bilateral", NULL };
+static const char *const carrier_statuses[] = { "active", "suspended", "inactive", NULL };
+static const char *const billing[] = { "automatic", "manual", NULL };
+
+static const form_field carrier_fields[] = {
+    { "Carrier name", "name", FIELD_TEXT, NULL, false },
+    { "Type", "type", FIELD_ENUM, carrier_types, false },
+    { "Status", "status", FIELD_ENUM, carrier_statuses, false },
+    { "Time zone", "timezone", FIELD_TEXT, NULL, false },
+    { "Account manager", "account_manager", FIELD_TEXT, NULL, false },
+    { "Customer billing", "customer_billing", FIELD_ENUM, billing, false },
+    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true },
+    { "Circular routing", "circular_routing", FIELD_BOOL, NULL, false },
+};
+
 static const form_field accounting_fields[] = {
     { "Customer account", "customer_account_number", FIELD_TEXT, NULL, false },
     { "Supplier account", "supplier_account_number", FIELD_TEXT, NULL, false },
@@ -61,6 +76,7 @@ static const form_field accounting_fields[] = {
 typedef struct {
     long long id;
     form edit;
+    int section;  /* Details tab: 0 Carrier Details, 2 Credit Settings (1 is read-only) */
     int tab;
     int scroll;
     json_t *carrier, *accounting;
@@ -276,7 +292,7 @@ static void draw_details(detail *d, rect r)
         n[i] = details_section(d, i, items[i], 16);
     if (side) {
         for (int i = 0; i < 3; i++)
-            ui_kv(ui_box(parts[i], section_titles[i], i == 0), items[i], n[i], 0);
+            ui_kv(ui_box(parts[i], section_titles[i], i == d->section), items[i], n[i], 0);
         return;
     }
     /* One column: the three sections one under the other, scrolled. */
@@ -299,8 +315,11 @@ static void draw_details(detail *d, rect r)
     for (int i = 0; i < in.h; i++) {
         int k = i + d->scroll;
         for (int s = 0; s < 3; s++)
-            if (k < total && all[k].label == section_titles[s])
-                ui_put(in.y + i, in.x + 1, in.w - 1, STYLE_TITLE, section_titles[s]);
+            if (k < total && all[k].label == section_titles[s]) {
+                char title[64];
+                snprintf(title, sizeof title, "%s%s", section_titles[s], s == d->section ? "  [e edit, Tab next]" : "");
+                ui_put(in.y + i, in.x + 1, in.w - 1, s == d->section ? STYLE_ACCENT : STYLE_TITLE, title);
+            }
     }
 }
 
@@ -367,7 +386,10 @@ static bool action(screen *s, action_id a, int h)
     case ACT_EDIT: {
         json_t *c = d->carrier;
         long long version = (long long)json_integer_value(json_object_get(c, "version"));
-        if (d->tab == TAB_DETAILS && c) {
+        if (d->tab == TAB_DETAILS && c && d->section == 0) {
+            form_init(&d->edit, "Carrier Details", "carrier.update", "id", d->id, version, carrier_fields,
+                      (int)(sizeof carrier_fields / sizeof carrier_fields[0]), c);
+        } else if (d->tab == TAB_DETAILS && c) {
             /* The form's paths are the wire's; the loaded record nests them under "credit". */
             form_init(&d->edit, "Credit Settings", "carrier.credit.update", "id", d->id, version, credit_fields,
                       (int)(sizeof credit_fields / sizeof credit_fields[0]), json_object_get(c, "credit"));
@@ -383,6 +405,12 @@ static bool action(screen *s, action_id a, int h)
         app_open_form(&d->edit);
         return true;
     }
+    case ACT_NEXT_PANE:
+    case ACT_PREV_PANE:
+        if (d->tab != TAB_DETAILS)
+            return false;
+        d->section = d->section == 0 ? 2 : 0; /* Credit Control has nothing to edit */
+        break;
     case ACT_NEXT_TAB: d->tab = (d->tab + 1) % NTABS; d->scroll = 0; break;
     case ACT_PREV_TAB: d->tab = (d->tab + NTABS - 1) % NTABS; d->scroll = 0; break;
     case ACT_UP: if (t) table_move(t, -1, h); else if (d->scroll > 0) d->scroll--; break;
@@ -423,7 +451,8 @@ static void footer(screen *s, char *buf, size_t n)
     if (t)
         table_footer(t, theme_glyphs()->utf8, buf, n);
     else
-        snprintf(buf, n, "%s · Left/Right: tabs", tab_names[d->tab]);
+        snprintf(buf, n, "%s · Left/Right: tabs%s", tab_names[d->tab],
+                 d->tab == TAB_DETAILS ? " · Tab: section · e: edit it" : d->tab == TAB_ACCOUNTING ? " · e: edit" : "");
 }
 
 static void destroy(screen *s)

@@ -44,6 +44,8 @@ void form_init(form *f, const char *title, const char *method, const char *id_fi
             snprintf(f->value[i], sizeof f->value[i], "%s", json_string_value(v));
         else if (json_is_integer(v))
             snprintf(f->value[i], sizeof f->value[i], "%lld", (long long)json_integer_value(v));
+        else if (json_is_boolean(v))
+            snprintf(f->value[i], sizeof f->value[i], "%s", json_is_true(v) ? "yes" : "no");
         memcpy(f->original[i], f->value[i], sizeof f->original[i]);
     }
 }
@@ -82,6 +84,8 @@ json_t *form_params(const form *f)
             v = json_null();
         else if (d->kind == FIELD_INT)
             v = json_integer(atoll(f->value[i]));
+        else if (d->kind == FIELD_BOOL)
+            v = json_boolean(!strcmp(f->value[i], "yes"));
         else
             v = json_string(f->value[i]);
         put_path(p, d->path, v);
@@ -138,10 +142,16 @@ static void saved(void *ud, json_t *result, json_t *error)
     }
 }
 
+static const char *const yes_no[] = { "yes", "no", NULL };
+
 static void cycle(form *f, int dir)
 {
-    const form_field *d = &f->fields[f->focus];
-    if (d->kind != FIELD_ENUM || !d->choices)
+    const form_field *fd = &f->fields[f->focus];
+    form_field as_enum = *fd;
+    if (fd->kind == FIELD_BOOL)
+        as_enum.choices = yes_no;
+    const form_field *d = &as_enum;
+    if ((fd->kind != FIELD_ENUM && fd->kind != FIELD_BOOL) || !d->choices)
         return;
     int n = 0, cur = -1;
     while (d->choices[n]) {
@@ -181,7 +191,7 @@ bool form_key(form *f, const keymap *k, int ch)
     case ACT_RIGHT: cycle(f, 1); return true;
     default: break;
     }
-    if (f->fields[f->focus].kind == FIELD_ENUM) {
+    if (f->fields[f->focus].kind == FIELD_ENUM || f->fields[f->focus].kind == FIELD_BOOL) {
         if (ch == ' ')
             cycle(f, 1);
         return true;
@@ -216,7 +226,7 @@ void form_draw(form *f, rect content)
         char label[40], shown[160];
         snprintf(label, sizeof label, "%s%s", dirty ? "*" : " ", d->label);
         ui_put(in.y + i, in.x, label_w, i == f->focus ? STYLE_ACCENT : STYLE_MUTED, label);
-        if (d->kind == FIELD_ENUM)
+        if (d->kind == FIELD_ENUM || d->kind == FIELD_BOOL)
             snprintf(shown, sizeof shown, "< %s >", f->value[i][0] ? f->value[i] : "-");
         else
             snprintf(shown, sizeof shown, "%s%s", f->value[i], i == f->focus ? "_" : "");

@@ -19,7 +19,7 @@
 #include "keymap.h"
 #include "layout.h"
 
-typedef enum { FIELD_TEXT, FIELD_MONEY, FIELD_INT, FIELD_ENUM } field_kind;
+typedef enum { FIELD_TEXT, FIELD_MONEY, FIELD_INT, FIELD_ENUM, FIELD_BOOL } field_kind;
 
 typedef struct {
     const char *label;

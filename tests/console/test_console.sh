@@ -144,8 +144,8 @@ keys / a c m e Enter
 wait_for "1 of 1" >/dev/null
 keys Enter
 check "a filtered carrier opens" wait_for "Carrier Management / Acme Telecom"
-keys e
-check "e opens the credit settings form" wait_for "Credit Settings"
+keys Tab e
+check "Tab then e opens the credit settings form" wait_for "[F2 Save]"
 keys Tab
 for _ in $(seq 1 14); do keys BSpace; done
 keys - 5 F2
@@ -159,6 +159,12 @@ audit_row() {
         WHERE entity = 'carrier' AND action = 'credit.update' ORDER BY id DESC LIMIT 1")" == 250.250000 ]]
 }
 check "the change is in the audit trail" audit_row
+keys Tab e
+check "the Carrier Details part has its own form" wait_for "Capacity, blank=any"
+for _ in $(seq 1 4); do keys Down; done
+for _ in $(seq 1 12); do keys BSpace; done
+keys N O C Space d e s k F2
+check "its change shows after saving" wait_for "NOC desk"
 keys C-w / BSpace BSpace BSpace BSpace Enter
 wait_for "16 of 16" >/dev/null
 
@@ -168,8 +174,8 @@ check "the demo has ten of them" wait_for "10 of 10"
 keys : a u d i t Enter
 check ":audit shows the audit log, newest first" wait_for "credit.update"
 keys Enter
-check "Enter shows the entry's before and after" wait_for "250.250000"
-check "the diff names the changed field" wait_for "credit.customer.credit_limit"
+check "Enter shows the entry's before and after" wait_for "NOC desk"
+check "the diff names the changed field" wait_for "account_manager"
 keys C-w C-w C-w M-1
 
 # Delete: a dangerous action asks first; "n" keeps, "y" deletes.
