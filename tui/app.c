@@ -191,6 +191,24 @@ static void close_workspace(int i)
     a.dirty = true;
 }
 
+static bool is_admin(void)
+{
+    const char *role = json_string_value(json_object_get(net_user(), "role"));
+    return role && (!strcmp(role, "super_admin") || !strcmp(role, "admin"));
+}
+
+static bool is_customer(void)
+{
+    const char *role = json_string_value(json_object_get(net_user(), "role"));
+    return role && !strcmp(role, "customer");
+}
+
+/* Lists only administrators may open. */
+static bool admin_only(const char *name)
+{
+    return !strcmp(name, "users") || !strcmp(name, "audit");
+}
+
 /* Open a list in its own workspace tab, or go to the one already open. */
 static void open_list(const char *name)
 {
@@ -273,12 +291,13 @@ static void draw_rail(void)
         { "Trunk groups", "Trunk groups" }, { "", NULL }, { " SETTINGS", NULL }, { "Users", "Users" },
         { "Audit log", "Audit log" },
     };
+    int shown = is_admin() ? (int)(sizeof entries / sizeof entries[0]) : is_customer() ? 2 : 4;
     rect s = a.lay.submenu;
     const char *current = active() ? active()->title : "";
     for (int y = 0; y < s.h && s.w > 0; y++) {
         char text[48] = "";
         int st = STYLE_NORMAL;
-        if (y < (int)(sizeof entries / sizeof entries[0])) {
+        if (y < shown) {
             if (!entries[y][1]) {
                 snprintf(text, sizeof text, "%s", entries[y][0]);
                 st = STYLE_TITLE;
@@ -296,9 +315,11 @@ static void draw_rail(void)
 static void draw_dock(void)
 {
     rect r = a.lay.dock;
-    char left[256];
+    char left[600];
     if (a.input != INPUT_NONE) {
-        snprintf(left, sizeof left, "%s%s_", a.input == INPUT_FILTER ? "/" : ":", a.inbuf);
+        bool hint = a.toast[0] && time(NULL) < a.toast_until;
+        snprintf(left, sizeof left, "%s%s_%s%s", a.input == INPUT_FILTER ? "/" : ":", a.inbuf, hint ? "     " : "",
+                 hint ? a.toast : "");
         ui_put(r.y, r.x, r.w, STYLE_ACCENT, left);
         return;
     }
@@ -376,7 +397,10 @@ static void run_command(const char *cmd)
     if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
         a.quit = true;
     } else if (list_by_name(cmd)) {
-        open_list(cmd);
+        if (admin_only(cmd) && !is_admin())
+            app_toast("your role cannot open that list");
+        else
+            open_list(cmd);
     } else if (!strncmp(cmd, "theme ", 6)) {
         theme_kind k;
         if (theme_parse(cmd + 6, &k)) {
@@ -445,9 +469,49 @@ static void act(action_id act)
         app_toast("nothing to edit here yet");
 }
 
+/* Tab in the command line: complete to the longest unambiguous text. */
+static void complete_command(void)
+{
+    static const char *const commands[] = { "carriers", "services", "trunk-groups", "users", "audit", "theme dark",
+                                            "theme light", "theme system", "quit" };
+    const char *first = NULL;
+    size_t common = 0;
+    int matches = 0;
+    char options[200] = "";
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strncmp(commands[i], a.inbuf, a.inlen))
+            continue;
+        if (admin_only(commands[i]) && !is_admin())
+            continue;
+        if (!first) {
+            first = commands[i];
+            common = strlen(first);
+        } else {
+            size_t k = 0;
+            while (k < common && first[k] == commands[i][k])
+                k++;
+            common = k;
+        }
+        matches++;
+        size_t off = strlen(options);
+        snprintf(options + off, sizeof options - off, "%s:%s", off ? "  " : "", commands[i]);
+    }
+    if (!first)
+        return;
+    if (common > a.inlen && common < sizeof a.inbuf) {
+        memcpy(a.inbuf, first, common);
+        a.inbuf[common] = '\0';
+        a.inlen = common;
+    }
+    if (matches > 1)
+        app_toast(options);
+}
+
 static void input_key(int ch)
 {
-    if (ch == 27) {
+    if (ch == '\t' && a.input == INPUT_COMMAND) {
+        complete_command();
+    } else if (ch == 27) {
         a.input = INPUT_NONE;
     } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
         input_mode m = a.input;
@@ -563,6 +627,13 @@ static void on_state(void *ud, net_state st, const char *detail)
         save_token();
         for (int i = 0; i < a.nws; i++)
             a.ws[i]->ops->reload(a.ws[i]);
+        /* A customer user works on its own carrier: land there, once. */
+        static bool landed;
+        json_t *carrier = json_object_get(net_user(), "carrier_id");
+        if (!landed && is_customer() && json_is_integer(carrier)) {
+            landed = true;
+            app_open_carrier((long long)json_integer_value(carrier), "my carrier");
+        }
     } else if (st == NET_AUTH_FAILED) {
         snprintf(a.toast, sizeof a.toast, "login refused: %s", detail ? detail : "");
         a.exit_code = 2;

@@ -206,6 +206,30 @@ start_server
 check "the console reconnects by itself" wait_for "connected" 20
 check "and still lists the carriers" wait_for "15 of 15" 20
 
+keys : t r Tab
+check "Tab completes a command" wait_for ":trunk-groups_"
+keys Enter
+check "and runs it" wait_for "Carriers / Trunk Groups"
+keys C-w
+
+# A customer user lands on its own carrier and sees no administration.
+token="$(curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"admin","password":"admin"}}' |
+    sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')"
+curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":2,"method":"user.create","params":{"username":"acme-noc","password":"password123","role":"customer","carrier_id":1}}' >/dev/null
+tmux -S "$sock" new-session -d -s customer -x 120 -y 30 \
+    "env DIDTRON_PASSWORD=password123 XDG_STATE_HOME=$work/state2 LANG=C.UTF-8 '$DIDTRON_CONSOLE_BIN' --url ws://127.0.0.1:$port/ws --user acme-noc; sleep 30"
+cscreen() { tmux -S "$sock" capture-pane -p -t customer; }
+cwait() { local d=$((SECONDS + 15)); while ((SECONDS < d)); do cscreen | grep -qF -- "$1" && return 0; sleep 0.2; done; return 1; }
+check "a customer lands on its own carrier" cwait "Carrier Management / Acme Telecom"
+tmux -S "$sock" send-keys -t customer M-1
+check "its list holds only its carrier" cwait "1 of 1"
+no_admin() { ! cscreen | grep -qE "Users|Audit log"; }
+check "its menu has no users or audit log" no_admin
+tmux -S "$sock" send-keys -t customer : u s e r s Enter
+check "and :users is refused" cwait "your role cannot open that list"
+
 keys : q Enter
 for _ in $(seq 1 50); do [[ -s $work/exit-code ]] && break; sleep 0.1; done
 check ":q exits with status 0" test "$(cat "$work/exit-code" 2>/dev/null)" = 0
