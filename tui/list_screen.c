@@ -123,6 +123,37 @@ static void reply(void *ud, json_t *result, json_t *error)
     st->loaded_at = time(NULL);
 }
 
+/* "type:supplier status:active tele" -> {type:"supplier", status:"active",
+ * q:"tele"}: known key:value words become filters, the rest the search. A
+ * value of digits is sent as a number (category_id:3). */
+static json_t *search_params(const list_desc *d, const char *text)
+{
+    json_t *f = json_object();
+    char words[256], q[256] = "";
+    snprintf(words, sizeof words, "%s", text);
+    for (char *save = NULL, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char *colon = strchr(w, ':');
+        bool known = false;
+        if (colon && colon[1]) {
+            *colon = '\0';
+            for (const char *const *k = d->filter_keys; k && *k; k++)
+                known = known || !strcmp(*k, w);
+            if (known) {
+                const char *v = colon + 1;
+                bool digits = strspn(v, "0123456789") == strlen(v);
+                json_object_set_new(f, w, digits ? json_integer(atoll(v)) : json_string(v));
+                continue;
+            }
+            *colon = ':';
+        }
+        size_t off = strlen(q);
+        snprintf(q + off, sizeof q - off, "%s%s", off ? " " : "", w);
+    }
+    if (q[0])
+        json_object_set_new(f, d->search_filter, json_string(q));
+    return f;
+}
+
 static void load(screen *s, bool more)
 {
     list_state *st = s->state;
@@ -135,7 +166,7 @@ static void load(screen *s, bool more)
         json_object_set_new(p, "sort", json_string(sort));
     }
     if (st->t.filter[0] && st->d->search_filter)
-        json_object_set_new(p, "filter", json_pack("{s:s}", st->d->search_filter, st->t.filter));
+        json_object_set_new(p, "filter", search_params(st->d, st->t.filter));
     if (more) {
         json_object_set_new(p, "cursor", json_string(st->t.next_cursor));
     } else {
@@ -380,15 +411,21 @@ static const table_column audit_cols[] = {
 
 /* Sort names must be ones the server sorts by: the carriers list maps
  * its columns' paths; others use plain fields. */
+static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
+static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
+static const char *const user_keys[] = { "role", NULL };
+
 static const list_desc known[] = {
-    { "Carriers", "Carriers", "carrier.list", carrier_cols, N(carrier_cols), 0, false, "q", "carrier.changed", open_carrier,
-      remove_carrier },
-    { "Services", "Carriers / Services", "service.list", service_cols, N(service_cols), 0, false, "q", "service.changed",
-      open_service_carrier },
+    { "Carriers", "Carriers", "carrier.list", carrier_cols, N(carrier_cols), 0, false, "q", carrier_keys,
+      "carrier.changed", open_carrier, remove_carrier },
+    { "Services", "Carriers / Services", "service.list", service_cols, N(service_cols), 0, false, "q", service_keys,
+      "service.changed", open_service_carrier, NULL },
     { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",
-      "trunk_group.changed", NULL },
-    { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", "user.updated", NULL },
-    { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, "audit.recorded", open_audit },
+      NULL, "trunk_group.changed", NULL, NULL },
+    { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", user_keys, "user.updated", NULL,
+      NULL },
+    { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, NULL,
+      "audit.recorded", open_audit, NULL },
 };
 static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "audit" };
 

@@ -19,6 +19,7 @@ typedef struct {
     int sort_col;               /* initial sort column, -1 = server default */
     bool sort_desc;
     const char *search_filter;  /* "q", or NULL when the list has no search */
+    const char *const *filter_keys; /* "key:value" words the search accepts ("type", "status"); NULL-terminated */
     const char *topic;          /* reload when this event arrives, or NULL */
     void (*open)(json_t *item); /* Enter on a row; NULL: nothing to open */
     void (*remove)(json_t *item); /* d / F8 on a row; NULL: not deletable here */

@@ -120,6 +120,16 @@ check "rows that do not match are gone" wait_gone "Acme Telecom" 3
 
 keys / C-u BSpace BSpace BSpace BSpace BSpace BSpace Enter
 check "clearing the filter brings every carrier back" wait_for "16 of 16"
+keys / t y p e : s u p p l i e r Enter
+check "/type:supplier filters by type" wait_for "6 of 6"
+keys /
+for _ in $(seq 1 14); do keys BSpace; done
+keys t y p e : b i l a t e r a l Space p c c w Enter
+check "a key:value filter and a search combine" wait_for "1 of 1"
+keys /
+for _ in $(seq 1 24); do keys BSpace; done
+keys Enter
+wait_for "16 of 16" >/dev/null
 
 keys Home Down Enter
 check "Enter opens the carrier in a workspace tab" wait_for "Carrier Management / BT Wholesale"
