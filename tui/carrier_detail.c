@@ -402,6 +402,8 @@ static bool action(screen *s, action_id a, int h)
         }
         d->edit.done = edited;
         d->edit.ud = s;
+        d->edit.get_method = d->tab == TAB_ACCOUNTING ? "carrier.accounting.get" : "carrier.get";
+        d->edit.root = d->tab == TAB_DETAILS && d->section == 2 ? "credit" : NULL;
         app_open_form(&d->edit);
         return true;
     }

@@ -94,6 +94,41 @@ json_t *form_params(const form *f)
 }
 
 static form *saving_form; /* the one modal form, while a save is in flight */
+static form *fetching_form; /* the one modal form, while its record is read back after a conflict */
+
+static void value_text(json_t *v, char *buf, size_t n)
+{
+    if (json_is_string(v))
+        snprintf(buf, n, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, n, "%s", json_is_true(v) ? "yes" : "no");
+    else
+        buf[0] = '\0';
+}
+
+/* The record as the other editor left it: show their value beside each
+ * field where it differs from what this form holds. */
+static void fetched(void *ud, json_t *result, json_t *error)
+{
+    form *f = ud;
+    if (f != fetching_form)
+        return;
+    fetching_form = NULL;
+    app_dirty();
+    if (error)
+        return;
+    json_t *root = f->root ? json_object_get(result, f->root) : result;
+    for (int i = 0; i < f->nfields; i++) {
+        char now[128];
+        value_text(lookup(root, f->fields[i].path), now, sizeof now);
+        if (strcmp(now, f->value[i]))
+            snprintf(f->theirs[i], sizeof f->theirs[i], "%s", now[0] ? now : "(empty)");
+        else
+            f->theirs[i][0] = '\0';
+    }
+}
 
 static void saved(void *ud, json_t *result, json_t *error)
 {
@@ -134,9 +169,18 @@ static void saved(void *ud, json_t *result, json_t *error)
         if (!f->message[0])
             snprintf(f->message, sizeof f->message, "fix the marked fields");
     } else if (code == -32009 && json_is_integer(json_object_get(data, "current_version"))) {
+        /* Someone else saved first. Show their values beside ours; F2 now
+         * saves ours over theirs (only the fields this form changed). */
+        f->version = (long long)json_integer_value(json_object_get(data, "current_version"));
         snprintf(f->message, sizeof f->message,
-                 "someone else saved this record (now version %lld): Esc, then reopen to see their change",
-                 (long long)json_integer_value(json_object_get(data, "current_version")));
+                 "someone else saved this record (version %lld): their values are in [ ]; F2 saves yours, Esc drops",
+                 f->version);
+        if (f->get_method) {
+            fetching_form = f;
+            json_t *p = json_object();
+            json_object_set_new(p, f->id_field, json_integer(f->id));
+            net_call(f->get_method, p, fetched, f);
+        }
     } else {
         snprintf(f->message, sizeof f->message, "%s", json_string_value(json_object_get(error, "message")));
     }
@@ -175,6 +219,8 @@ bool form_key(form *f, const keymap *k, int ch)
     case ACT_BACK:
         if (saving_form == f)
             saving_form = NULL;
+        if (fetching_form == f)
+            fetching_form = NULL;
         return false;
     case ACT_SAVE:
         if (!f->saving) {
@@ -231,6 +277,12 @@ void form_draw(form *f, rect content)
         else
             snprintf(shown, sizeof shown, "%s%s", f->value[i], i == f->focus ? "_" : "");
         int vw = in.w - label_w;
+        if (f->theirs[i][0] && !f->error[i][0]) {
+            char with_theirs[300];
+            snprintf(with_theirs, sizeof with_theirs, "%-18s [%s]", shown, f->theirs[i]);
+            ui_put(in.y + i, in.x + label_w, vw, STYLE_ACCENT, with_theirs);
+            continue;
+        }
         if (f->error[i][0]) {
             char with_error[300];
             snprintf(with_error, sizeof with_error, "%-18s ! %s", shown, f->error[i]);

@@ -42,6 +42,9 @@ struct form {
     char value[FORM_MAX_FIELDS][128];
     char original[FORM_MAX_FIELDS][128];
     char error[FORM_MAX_FIELDS][128];
+    char theirs[FORM_MAX_FIELDS][128]; /* after a conflict: the server's values, where they differ */
+    const char *get_method;        /* reads the record back after a conflict ("carrier.get") */
+    const char *root;              /* where the fields live in what get_method returns ("credit"), or NULL */
     char message[200];             /* conflict or other error, under the fields */
     int focus;
     bool saving;

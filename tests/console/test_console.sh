@@ -175,6 +175,26 @@ for _ in $(seq 1 4); do keys Down; done
 for _ in $(seq 1 12); do keys BSpace; done
 keys N O C Space d e s k F2
 check "its change shows after saving" wait_for "NOC desk"
+
+# Two editors: another client saves first; this form shows their value and
+# then saves over it with the new version.
+keys Right Right Right
+wait_for "Accounting Details" >/dev/null
+keys e
+wait_for "[F2 Save]" >/dev/null
+admin_token="$(curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"admin","password":"admin"}}' |
+    sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')"
+version="$("${psql[@]}" -d "$db" -tAc "SELECT version FROM carriers WHERE id = 1")"
+curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"carrier.accounting.update\",\"params\":{\"carrier_id\":1,\"version\":$version,\"tax_code\":\"THEIRS-1\"}}" >/dev/null
+keys Down Down
+for _ in $(seq 1 8); do keys BSpace; done
+keys M I N E - 2 F2
+check "a stale save says someone else saved" wait_for "someone else saved"
+check "and shows their value beside mine" wait_for "[THEIRS-1]"
+keys F2
+check "F2 then saves mine over theirs" wait_for "MINE-2"
 keys C-w / BSpace BSpace BSpace BSpace Enter
 wait_for "16 of 16" >/dev/null
 
@@ -184,8 +204,8 @@ check "the demo has ten of them" wait_for "10 of 10"
 keys : a u d i t Enter
 check ":audit shows the audit log, newest first" wait_for "credit.update"
 keys Enter
-check "Enter shows the entry's before and after" wait_for "NOC desk"
-check "the diff names the changed field" wait_for "account_manager"
+check "Enter shows the entry's before and after" wait_for "THEIRS-1"
+check "the diff names the changed field" wait_for "tax_code"
 keys C-w C-w C-w M-1
 
 # Delete: a dangerous action asks first; "n" keeps, "y" deletes.
