@@ -54,6 +54,20 @@ static struct {
 
 static void draw(void);
 
+bool app_screen_open(const screen *s)
+{
+    for (int i = 0; i < a.nws; i++)
+        if (a.ws[i] == s)
+            return true;
+    return false;
+}
+
+unsigned app_next_generation(void)
+{
+    static unsigned next;
+    return ++next;
+}
+
 void app_dirty(void)
 {
     a.dirty = true;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "list_screen.h"
 #include "net.h"
 #include "screen.h"
 #include "theme.h"
@@ -92,38 +93,9 @@ typedef struct {
     int part;
 } ticket;
 
-#define MAX_OPEN 32
-static screen *open_screens[MAX_OPEN];
-
-static bool still_open(screen *s)
-{
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_screens[i] == s)
-            return true;
-    return false;
-}
-
 static const char *text_of(json_t *v, char *buf, size_t n)
 {
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
-    if (json_is_boolean(v))
-        return json_is_true(v) ? "yes" : "no";
-    if (json_is_array(v)) {
-        size_t off = 0, i;
-        json_t *x;
-        buf[0] = '\0';
-        json_array_foreach(v, i, x) {
-            if (off < n)
-                off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", json_is_string(x) ? json_string_value(x) : "");
-        }
-        return buf;
-    }
-    return "";
+    return json_path_text(v, "", buf, n);
 }
 
 static void fill_table(table_model *t, json_t *items)
@@ -148,7 +120,7 @@ static void reply(void *ud, json_t *result, json_t *error)
     int part = tk->part;
     unsigned gen = tk->generation;
     free(tk);
-    if (!still_open(s))
+    if (!app_screen_open(s))
         return;
     detail *d = s->state;
     if (gen != d->generation)
@@ -194,7 +166,7 @@ static void reload(screen *s)
 {
     detail *d = s->state;
     json_int_t id = (json_int_t)d->id;
-    d->generation++;
+    d->generation = app_next_generation();
     request(s, TAB_DETAILS, "carrier.get", json_pack("{s:I}", "id", id));
     request(s, TAB_INTERCONNECTS, "interconnect.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
     request(s, TAB_CONTACTS, "contact.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
@@ -461,9 +433,6 @@ static void destroy(screen *s)
 {
     detail *d = s->state;
     app_close_form(&d->edit);
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_screens[i] == s)
-            open_screens[i] = NULL;
     json_decref(d->carrier);
     json_decref(d->accounting);
     table_free(&d->ics);
@@ -477,11 +446,7 @@ static const screen_ops ops = { draw, action, reload, event, footer, destroy, NU
 
 screen *carrier_detail_new(long long id, const char *name)
 {
-    int slot = -1;
-    for (int i = 0; i < MAX_OPEN && slot < 0; i++)
-        if (!open_screens[i])
-            slot = i;
-    screen *s = slot >= 0 ? calloc(1, sizeof *s) : NULL;
+    screen *s = calloc(1, sizeof *s);
     detail *d = s ? calloc(1, sizeof *d) : NULL;
     if (!d) {
         free(s);
@@ -496,6 +461,5 @@ screen *carrier_detail_new(long long id, const char *name)
     s->id = id;
     snprintf(s->title, sizeof s->title, "%s", name);
     snprintf(s->crumb, sizeof s->crumb, "Carrier Management / %s", name);
-    open_screens[slot] = s;
     return s;
 }

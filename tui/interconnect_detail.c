@@ -92,22 +92,11 @@ typedef struct {
     unsigned generation;
 } ic_state;
 
-#define MAX_OPEN 16
-static screen *open_ics[MAX_OPEN];
-
 typedef struct {
     screen *s;
     unsigned generation;
     bool services;
 } ticket;
-
-static bool is_open(screen *s)
-{
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_ics[i] == s)
-            return true;
-    return false;
-}
 
 static const ic_tab *tabs_of(const ic_state *st)
 {
@@ -122,7 +111,7 @@ static void reply(void *ud, json_t *result, json_t *error)
     bool services = tk->services;
     unsigned gen = tk->generation;
     free(tk);
-    if (!is_open(s))
+    if (!app_screen_open(s))
         return;
     ic_state *st = s->state;
     if (gen != st->generation)
@@ -169,7 +158,7 @@ static void ask(screen *s, const char *method, json_t *params, bool services)
 static void reload(screen *s)
 {
     ic_state *st = s->state;
-    st->generation++;
+    st->generation = app_next_generation();
     ask(s, "interconnect.get", json_pack("{s:I}", "id", (json_int_t)st->id), false);
     ask(s, "service.list", json_pack("{s:{s:I}, s:i}", "filter", "interconnect_id", (json_int_t)st->id, "limit", 500), true);
 }
@@ -242,9 +231,6 @@ static void footer(screen *s, char *buf, size_t n)
 static void destroy(screen *s)
 {
     ic_state *st = s->state;
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_ics[i] == s)
-            open_ics[i] = NULL;
     json_decref(st->ic);
     table_free(&st->services);
     free(st);
@@ -255,11 +241,7 @@ static const screen_ops ops = { draw, action, reload, event, footer, destroy, NU
 
 screen *interconnect_detail_new(long long id, const char *name)
 {
-    int slot = -1;
-    for (int i = 0; i < MAX_OPEN && slot < 0; i++)
-        if (!open_ics[i])
-            slot = i;
-    screen *s = slot >= 0 ? calloc(1, sizeof *s) : NULL;
+    screen *s = calloc(1, sizeof *s);
     ic_state *st = s ? calloc(1, sizeof *st) : NULL;
     if (!st) {
         free(s);
@@ -272,6 +254,5 @@ screen *interconnect_detail_new(long long id, const char *name)
     s->id = -id; /* interconnect ids must not collide with carrier ids in the tab lookup */
     snprintf(s->title, sizeof s->title, "%s", name);
     snprintf(s->crumb, sizeof s->crumb, "Interconnects / %s", name);
-    open_ics[slot] = s;
     return s;
 }

@@ -21,10 +21,6 @@ typedef struct {
     unsigned generation;
 } list_state;
 
-/* Open list screens, so a reply for a closed one is dropped. */
-#define MAX_LISTS 16
-static screen *lists[MAX_LISTS];
-
 const char *json_path_text(json_t *item, const char *path, char *buf, size_t n)
 {
     json_t *v = item;
@@ -62,17 +58,6 @@ const char *json_path_text(json_t *item, const char *path, char *buf, size_t n)
     return "";
 }
 
-static list_state *live(void *ud, screen **out)
-{
-    screen *s = ud;
-    for (int i = 0; i < MAX_LISTS; i++)
-        if (lists[i] == s) {
-            *out = s;
-            return s->state;
-        }
-    return NULL;
-}
-
 typedef struct {
     screen *s;
     unsigned generation;
@@ -81,11 +66,13 @@ typedef struct {
 static void reply(void *ud, json_t *result, json_t *error)
 {
     ticket *tk = ud;
-    screen *s = NULL;
-    list_state *st = live(tk->s, &s);
+    screen *s = tk->s;
     unsigned gen = tk->generation;
     free(tk);
-    if (!st || gen != st->generation)
+    if (!app_screen_open(s))
+        return;
+    list_state *st = s->state;
+    if (gen != st->generation)
         return;
     st->loading = false;
     app_dirty();
@@ -171,7 +158,7 @@ static void load(screen *s, bool more)
         json_object_set_new(p, "cursor", json_string(st->t.next_cursor));
     } else {
         st->replace = true;
-        st->generation++;
+        st->generation = app_next_generation();
     }
     ticket *tk = malloc(sizeof *tk);
     if (!tk) {
@@ -251,9 +238,6 @@ static void footer(screen *s, char *buf, size_t n)
 static void destroy(screen *s)
 {
     list_state *st = s->state;
-    for (int i = 0; i < MAX_LISTS; i++)
-        if (lists[i] == s)
-            lists[i] = NULL;
     table_free(&st->t);
     json_decref(st->items);
     free(st);
@@ -280,11 +264,7 @@ static const screen_ops ops = { draw, action, reload, event, footer, destroy, fi
 
 screen *list_screen_new(const list_desc *d)
 {
-    int slot = -1;
-    for (int i = 0; i < MAX_LISTS && slot < 0; i++)
-        if (!lists[i])
-            slot = i;
-    screen *s = slot >= 0 ? calloc(1, sizeof *s) : NULL;
+    screen *s = calloc(1, sizeof *s);
     list_state *st = s ? calloc(1, sizeof *st) : NULL;
     if (!st) {
         free(s);
@@ -299,7 +279,6 @@ screen *list_screen_new(const list_desc *d)
     s->state = st;
     snprintf(s->title, sizeof s->title, "%s", d->title);
     snprintf(s->crumb, sizeof s->crumb, "%s", d->crumb);
-    lists[slot] = s;
     return s;
 }
 

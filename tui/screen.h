@@ -40,6 +40,11 @@ struct screen {
 };
 
 /* Hooks the app gives screens. */
+/* Is s still a workspace tab? (A reply for a closed screen is dropped.) */
+bool app_screen_open(const screen *s);
+/* A number never handed out before: tag each load with one, so a late
+ * reply (even for a screen whose memory a new one now uses) is known stale. */
+unsigned app_next_generation(void);
 void app_dirty(void);
 void app_toast(const char *msg);
 /* Show a modal form (owned by the screen) until it closes; keys go to it. */
