@@ -66,6 +66,20 @@ static const form_field carrier_fields[] = {
     { "Circular routing", "circular_routing", FIELD_BOOL, NULL, false },
 };
 
+static const form_field contact_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false },
+    { "Role", "role", FIELD_TEXT, NULL, false },
+    { "Email", "email", FIELD_TEXT, NULL, false },
+    { "Phone (+digits)", "phone", FIELD_TEXT, NULL, false },
+};
+
+static const char *const alert_types[] = { "low_balance", "high_balance", "spend_24h_breach", NULL };
+static const form_field alert_fields[] = {
+    { "Type", "type", FIELD_ENUM, alert_types, false },
+    { "Threshold", "threshold", FIELD_MONEY, NULL, false },
+    { "Template", "template", FIELD_TEXT, NULL, false },
+};
+
 static const form_field accounting_fields[] = {
     { "Customer account", "customer_account_number", FIELD_TEXT, NULL, false },
     { "Supplier account", "supplier_account_number", FIELD_TEXT, NULL, false },
@@ -355,6 +369,19 @@ static bool action(screen *s, action_id a, int h)
     table_model *t = tab_table(d);
     h -= 2; /* content tabs and table heading */
     switch (a) {
+    case ACT_NEW:
+        if (d->tab == TAB_CONTACTS)
+            form_init_create(&d->edit, "New contact", "contact.create", "carrier_id", d->id, contact_fields,
+                             (int)(sizeof contact_fields / sizeof contact_fields[0]));
+        else if (d->tab == TAB_ALERTS)
+            form_init_create(&d->edit, "New credit alert", "credit_alert.create", "carrier_id", d->id, alert_fields,
+                             (int)(sizeof alert_fields / sizeof alert_fields[0]));
+        else
+            return false;
+        d->edit.done = edited;
+        d->edit.ud = s;
+        app_open_form(&d->edit);
+        return true;
     case ACT_EDIT: {
         json_t *c = d->carrier;
         long long version = (long long)json_integer_value(json_object_get(c, "version"));
@@ -427,6 +454,10 @@ static void footer(screen *s, char *buf, size_t n)
     else
         snprintf(buf, n, "%s · Left/Right: tabs%s", tab_names[d->tab],
                  d->tab == TAB_DETAILS ? " · Tab: section · e: edit it" : d->tab == TAB_ACCOUNTING ? " · e: edit" : "");
+    if (t && (d->tab == TAB_CONTACTS || d->tab == TAB_ALERTS)) {
+        size_t off = strlen(buf);
+        snprintf(buf + off, n - off, " · n: new");
+    }
 }
 
 static void destroy(screen *s)

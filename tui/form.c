@@ -50,6 +50,17 @@ void form_init(form *f, const char *title, const char *method, const char *id_fi
     }
 }
 
+void form_init_create(form *f, const char *title, const char *method, const char *owner_field, long long owner_id,
+                      const form_field *fields, int n)
+{
+    form_init(f, title, method, owner_field, owner_id, 0, fields, n, NULL);
+    f->creating = true;
+    /* Choices start on their first value, so the form is valid to save. */
+    for (int i = 0; i < f->nfields; i++)
+        if (fields[i].kind == FIELD_ENUM && fields[i].choices && fields[i].choices[0])
+            snprintf(f->value[i], sizeof f->value[i], "%s", fields[i].choices[0]);
+}
+
 /* Set path=value in obj, creating the objects on the way. */
 static void put_path(json_t *obj, const char *path, json_t *value)
 {
@@ -74,10 +85,11 @@ json_t *form_params(const form *f)
 {
     json_t *p = json_object();
     json_object_set_new(p, f->id_field, json_integer(f->id));
-    json_object_set_new(p, "version", json_integer(f->version));
+    if (!f->creating)
+        json_object_set_new(p, "version", json_integer(f->version));
     for (int i = 0; i < f->nfields; i++) {
-        if (!strcmp(f->value[i], f->original[i]))
-            continue; /* only what the user changed */
+        if (f->creating ? !f->value[i][0] : !strcmp(f->value[i], f->original[i]))
+            continue; /* only what the user changed (or filled in) */
         const form_field *d = &f->fields[i];
         json_t *v;
         if (!f->value[i][0] && d->nullable)

@@ -48,6 +48,7 @@ struct form {
     char message[200];             /* conflict or other error, under the fields */
     int focus;
     bool saving;
+    bool creating;                 /* a new record: send every non-empty field, no version */
     void (*done)(void *ud);        /* after a successful save */
     void *ud;
 };
@@ -56,6 +57,10 @@ struct form {
  * (paths looked up in it; NULL -> ""). */
 void form_init(form *f, const char *title, const char *method, const char *id_field, long long id,
                long long version, const form_field *fields, int n, json_t *record);
+/* Set up f for a new record owned by owner_field = owner_id (e.g. a
+ * contact of carrier 3), all fields empty. */
+void form_init_create(form *f, const char *title, const char *method, const char *owner_field, long long owner_id,
+                      const form_field *fields, int n);
 /* Handle a key: returns false when the form closed (saved or cancelled). */
 bool form_key(form *f, const keymap *k, int ch);
 void form_draw(form *f, rect content);

@@ -195,6 +195,15 @@ check "a stale save says someone else saved" wait_for "someone else saved"
 check "and shows their value beside mine" wait_for "[THEIRS-1]"
 keys F2
 check "F2 then saves mine over theirs" wait_for "MINE-2"
+
+keys Left
+wait_for "Email" >/dev/null
+keys n
+check "n on the Contacts tab opens a new contact form" wait_for "New contact"
+keys N i g h t Space N O C Down Down x F2
+check "a bad e-mail shows the server's field error" wait_for "must be an e-mail address"
+keys BSpace n o c @ a c m e . e x a m p l e F2
+check "the new contact appears in the tab" wait_for "Night NOC"
 keys C-w / BSpace BSpace BSpace BSpace Enter
 wait_for "16 of 16" >/dev/null
 
@@ -204,8 +213,8 @@ check "the demo has ten of them" wait_for "10 of 10"
 keys : a u d i t Enter
 check ":audit shows the audit log, newest first" wait_for "credit.update"
 keys Enter
-check "Enter shows the entry's before and after" wait_for "THEIRS-1"
-check "the diff names the changed field" wait_for "tax_code"
+check "Enter shows the entry's before and after" wait_for "Night NOC"
+check "a created record has no before" wait_for "(none)"
 keys C-w C-w C-w M-1
 
 # Delete: a dangerous action asks first; "n" keeps, "y" deletes.
