@@ -329,18 +329,7 @@ static void draw_accounting(detail *d, rect r)
 static void draw(screen *s, rect r)
 {
     detail *d = s->state;
-    /* content tabs */
-    int x = r.x + 1;
-    ui_put(r.y, r.x, r.w, STYLE_NORMAL, "");
-    for (int t = 0; t < NTABS; t++) {
-        char label[40];
-        snprintf(label, sizeof label, t == d->tab ? "[%s]" : " %s ", tab_names[t]);
-        int w = utf8_width(label);
-        if (x + w > r.x + r.w)
-            break;
-        ui_put(r.y, x, w, t == d->tab ? STYLE_ACCENT : STYLE_MUTED, label);
-        x += w + 1;
-    }
+    ui_tabs(r.y, r.x, r.w, tab_names, NTABS, d->tab);
     rect body = { r.y + 1, r.x, r.h - 1, r.w };
     switch (d->tab) {
     case TAB_DETAILS: draw_details(d, body); break;

@@ -171,17 +171,10 @@ static void draw(screen *s, rect r)
         return;
     }
     const ic_tab *tabs = tabs_of(st);
-    int x = r.x + 1;
-    ui_put(r.y, r.x, r.w, STYLE_NORMAL, "");
-    for (int t = 0; t < NTABS; t++) {
-        char label[40];
-        snprintf(label, sizeof label, t == st->tab ? "[%s]" : " %s ", tabs[t].name);
-        int w = utf8_width(label);
-        if (x + w > r.x + r.w)
-            break;
-        ui_put(r.y, x, w, t == st->tab ? STYLE_ACCENT : STYLE_MUTED, label);
-        x += w + 1;
-    }
+    const char *names[NTABS];
+    for (int t = 0; t < NTABS; t++)
+        names[t] = tabs[t].name;
+    ui_tabs(r.y, r.x, r.w, names, NTABS, st->tab);
     rect body = { r.y + 1, r.x, r.h - 1, r.w };
     const ic_tab *tab = &tabs[st->tab];
     if (!tab->settings) {

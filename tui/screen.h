@@ -77,6 +77,8 @@ void app_open_screen(screen *s);
 /* Ask a yes/no question in a dialog; yes(ud) runs on "y". ud is freed with
  * free() afterwards either way (pass NULL when there is nothing to free). */
 void app_confirm(const char *question, void (*yes)(void *ud), void *ud);
+/* A row of content tabs, the active one bracketed and accented. */
+void ui_tabs(int y, int x, int w, const char *const *names, int n, int active);
 /* A box with a title; returns the inside. */
 rect ui_box(rect r, const char *title, bool focused);
 

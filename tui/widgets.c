@@ -116,3 +116,18 @@ void ui_kv(rect in, const kv *items, int n, int skip)
         ui_put(in.y + i, in.x + label_w, in.w - label_w, STYLE_NORMAL, items[k].value[0] ? items[k].value : "-");
     }
 }
+
+void ui_tabs(int y, int x, int w, const char *const *names, int n, int active)
+{
+    ui_put(y, x, w, STYLE_NORMAL, "");
+    int at = x + 1;
+    for (int t = 0; t < n; t++) {
+        char label[48];
+        snprintf(label, sizeof label, t == active ? "[%s]" : " %s ", names[t]);
+        int lw = utf8_width(label);
+        if (at + lw > x + w)
+            break;
+        ui_put(y, at, lw, t == active ? STYLE_ACCENT : STYLE_MUTED, label);
+        at += lw + 1;
+    }
+}
