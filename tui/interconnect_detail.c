@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form.h"
 #include "list_screen.h"
 #include "net.h"
 #include "screen.h"
@@ -88,6 +89,8 @@ typedef struct {
     long long id;
     int tab;
     json_t *ic;
+    json_t *service_items; /* the services as loaded, for editing */
+    form edit;
     table_model services;
     unsigned generation;
 } ic_state;
@@ -124,6 +127,8 @@ static void reply(void *ud, json_t *result, json_t *error)
         return;
     }
     if (services) {
+        json_decref(st->service_items);
+        st->service_items = json_incref(json_object_get(result, "items"));
         table_clear(&st->services);
         size_t i;
         json_t *item;
@@ -192,11 +197,62 @@ static void draw(screen *s, rect r)
     ui_kv(ui_box(box, tab->name, true), items, n, 0);
 }
 
+static const char *const routing_methods[] = { "routing_plan", "interconnect", NULL };
+static const char *const enforcements[] = { "enforce", "monitor", NULL };
+static const char *const service_statuses[] = { "active", "disabled", NULL };
+
+/* The Add/Edit Service dialog. Plans are named by id until the rating and
+ * routing issues give them lists to pick from. */
+static const form_field service_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false },
+    { "Rating plan id", "rating_plan_id", FIELD_INT, NULL, false },
+    { "Routing plan id", "routing_plan_id", FIELD_INT, NULL, true },
+    { "Routing method", "routing_method", FIELD_ENUM, routing_methods, false },
+    { "Tech prefix", "tech_prefix", FIELD_TEXT, NULL, true },
+    { "Capacity", "capacity", FIELD_INT, NULL, true },
+    { "Priority", "priority", FIELD_INT, NULL, false },
+    { "Allow transcoding", "allow_transcoding", FIELD_BOOL, NULL, false },
+    { "Enforcement", "enforcement", FIELD_ENUM, enforcements, false },
+    { "Status", "status", FIELD_ENUM, service_statuses, false },
+};
+#define NSERVICE_FIELDS ((int)(sizeof service_fields / sizeof service_fields[0]))
+
+static void service_saved(void *ud)
+{
+    reload(ud);
+}
+
+static bool service_form(screen *s, bool creating)
+{
+    ic_state *st = s->state;
+    const ic_tab *tab = &tabs_of(st)[st->tab];
+    if (tab->settings) /* only on the Services tab */
+        return false;
+    if (creating) {
+        form_init_create(&st->edit, "Add Service", "service.create", "interconnect_id", st->id, service_fields,
+                         NSERVICE_FIELDS);
+    } else {
+        json_t *item = st->services.nrows ? json_array_get(st->service_items, st->services.selected) : NULL;
+        if (!item)
+            return false;
+        form_init(&st->edit, "Edit Service", "service.update", "id",
+                  (long long)json_integer_value(json_object_get(item, "id")),
+                  (long long)json_integer_value(json_object_get(item, "version")), service_fields, NSERVICE_FIELDS, item);
+        st->edit.get_method = "service.get";
+    }
+    st->edit.done = service_saved;
+    st->edit.ud = s;
+    app_open_form(&st->edit);
+    return true;
+}
+
 static bool action(screen *s, action_id a, int h)
 {
     ic_state *st = s->state;
     h -= 2;
     switch (a) {
+    case ACT_NEW: return st->ic && service_form(s, true);
+    case ACT_EDIT: return st->ic && service_form(s, false);
     case ACT_NEXT_TAB: st->tab = (st->tab + 1) % NTABS; break;
     case ACT_PREV_TAB: st->tab = (st->tab + NTABS - 1) % NTABS; break;
     case ACT_UP: table_move(&st->services, -1, h); break;
@@ -224,7 +280,9 @@ static void footer(screen *s, char *buf, size_t n)
 static void destroy(screen *s)
 {
     ic_state *st = s->state;
+    app_close_form(&st->edit);
     json_decref(st->ic);
+    json_decref(st->service_items);
     table_free(&st->services);
     free(st);
     free(s);

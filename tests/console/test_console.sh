@@ -204,16 +204,31 @@ keys N i g h t Space N O C Down Down x F2
 check "a bad e-mail shows the server's field error" wait_for "must be an e-mail address"
 keys BSpace n o c @ a c m e . e x a m p l e F2
 check "the new contact appears in the tab" wait_for "Night NOC"
+
+# The Add Service dialog on an ingress interconnect's Services tab.
+keys Left
+wait_for "ACME-TELECOM-IN-1" >/dev/null
+keys Enter
+check "the ingress interconnect shows its tabs" wait_for "Ingress Validation"
+keys Left
+check "its Services tab lists the demo service" wait_for "Wholesale voice"
+keys n
+check "n opens Add Service" wait_for "Add Service"
+keys P r e m i u m Down 1 Down 1 Down Down 9 9 9 '#' F2
+check "the new service appears" wait_for "Premium"
+keys n P r e m i u m 2 Down 1 Down 1 Down Down 9 9 9 '#' F2
+check "a taken tech prefix is refused with the reason" wait_for "already has a service with tech prefix"
+keys Escape C-w
 keys C-w / BSpace BSpace BSpace BSpace Enter
 wait_for "16 of 16" >/dev/null
 
 keys : s e r v i c e s Enter
 check ":services lists services across carriers" wait_for "Carriers / Services"
-check "the demo has ten of them" wait_for "10 of 10"
+check "the demo's ten and the one added" wait_for "11 of 11"
 keys : a u d i t Enter
 check ":audit shows the audit log, newest first" wait_for "credit.update"
 keys Enter
-check "Enter shows the entry's before and after" wait_for "Night NOC"
+check "Enter shows the entry's before and after" wait_for "Premium"
 check "a created record has no before" wait_for "(none)"
 keys C-w C-w C-w M-1
 
