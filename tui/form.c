@@ -46,6 +46,15 @@ void form_init(form *f, const char *title, const char *method, const char *id_fi
             snprintf(f->value[i], sizeof f->value[i], "%lld", (long long)json_integer_value(v));
         else if (json_is_boolean(v))
             snprintf(f->value[i], sizeof f->value[i], "%s", json_is_true(v) ? "yes" : "no");
+        else if (json_is_array(v)) {
+            size_t k, off = 0;
+            json_t *x;
+            json_array_foreach(v, k, x) {
+                if (off < sizeof f->value[i])
+                    off += (size_t)snprintf(f->value[i] + off, sizeof f->value[i] - off, "%s%s", k ? ", " : "",
+                                            json_is_string(x) ? json_string_value(x) : "");
+            }
+        }
         memcpy(f->original[i], f->value[i], sizeof f->original[i]);
     }
 }
@@ -84,7 +93,8 @@ static void put_path(json_t *obj, const char *path, json_t *value)
 json_t *form_params(const form *f)
 {
     json_t *p = json_object();
-    json_object_set_new(p, f->id_field, json_integer(f->id));
+    if (f->id_field)
+        json_object_set_new(p, f->id_field, json_integer(f->id));
     if (!f->creating)
         json_object_set_new(p, "version", json_integer(f->version));
     for (int i = 0; i < f->nfields; i++) {
@@ -98,6 +108,13 @@ json_t *form_params(const form *f)
             v = json_integer(atoll(f->value[i]));
         else if (d->kind == FIELD_BOOL)
             v = json_boolean(!strcmp(f->value[i], "yes"));
+        else if (d->kind == FIELD_LIST) {
+            v = json_array();
+            char copy[128];
+            snprintf(copy, sizeof copy, "%s", f->value[i]);
+            for (char *save = NULL, *w = strtok_r(copy, ", ", &save); w; w = strtok_r(NULL, ", ", &save))
+                json_array_append_new(v, json_string(w));
+        }
         else
             v = json_string(f->value[i]);
         put_path(p, d->path, v);

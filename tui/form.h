@@ -19,7 +19,10 @@
 #include "keymap.h"
 #include "layout.h"
 
-typedef enum { FIELD_TEXT, FIELD_MONEY, FIELD_INT, FIELD_ENUM, FIELD_BOOL } field_kind;
+typedef enum {
+    FIELD_TEXT, FIELD_MONEY, FIELD_INT, FIELD_ENUM, FIELD_BOOL,
+    FIELD_LIST, /* comma-separated text <-> a JSON array of strings */
+} field_kind;
 
 typedef struct {
     const char *label;
@@ -58,7 +61,7 @@ struct form {
 void form_init(form *f, const char *title, const char *method, const char *id_field, long long id,
                long long version, const form_field *fields, int n, json_t *record);
 /* Set up f for a new record owned by owner_field = owner_id (e.g. a
- * contact of carrier 3), all fields empty. */
+ * contact of carrier 3; owner_field NULL for none), all fields empty. */
 void form_init_create(form *f, const char *title, const char *method, const char *owner_field, long long owner_id,
                       const form_field *fields, int n);
 /* Handle a key: returns false when the form closed (saved or cancelled). */

@@ -11,6 +11,7 @@
 
 typedef struct {
     const list_desc *d;
+    form create;        /* the "n" form */
     table_model t;
     json_t *items;      /* the loaded items, for open() */
     bool loading;
@@ -199,6 +200,13 @@ static bool action(screen *s, action_id a, int h)
         if (st->d->open && st->t.nrows)
             st->d->open(json_array_get(st->items, st->t.selected));
         break;
+    case ACT_NEW:
+        if (!st->d->create_method)
+            return false;
+        form_init_create(&st->create, st->d->create_title, st->d->create_method, NULL, 0, st->d->create_fields,
+                         st->d->ncreate_fields);
+        app_open_form(&st->create);
+        break;
     case ACT_DELETE:
         if (!st->d->remove || !st->t.nrows)
             return false;
@@ -238,6 +246,7 @@ static void footer(screen *s, char *buf, size_t n)
 static void destroy(screen *s)
 {
     list_state *st = s->state;
+    app_close_form(&st->create);
     table_free(&st->t);
     json_decref(st->items);
     free(st);
@@ -390,13 +399,26 @@ static const table_column audit_cols[] = {
 
 /* Sort names must be ones the server sorts by: the carriers list maps
  * its columns' paths; others use plain fields. */
+static const char *const carrier_types[] = { "customer", "supplier", "bilateral", NULL };
+static const char *const billing_modes[] = { "automatic", "manual", NULL };
+static const form_field new_carrier_fields[] = {
+    { "Carrier name", "name", FIELD_TEXT, NULL, false },
+    { "Type", "type", FIELD_ENUM, carrier_types, false },
+    { "Time zone", "timezone", FIELD_TEXT, NULL, false },
+    { "Currencies (1-3)", "currencies", FIELD_LIST, NULL, false },
+    { "Account manager", "account_manager", FIELD_TEXT, NULL, false },
+    { "Customer billing", "customer_billing", FIELD_ENUM, billing_modes, false },
+    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true },
+};
+
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
 static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
 static const char *const user_keys[] = { "role", NULL };
 
 static const list_desc known[] = {
     { "Carriers", "Carriers", "carrier.list", carrier_cols, N(carrier_cols), 0, false, "q", carrier_keys,
-      "carrier.changed", open_carrier, remove_carrier },
+      "carrier.changed", open_carrier, remove_carrier, "carrier.create", "New carrier", new_carrier_fields,
+      N(new_carrier_fields) },
     { "Services", "Carriers / Services", "service.list", service_cols, N(service_cols), 0, false, "q", service_keys,
       "service.changed", open_service_carrier, NULL },
     { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",

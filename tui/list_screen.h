@@ -8,6 +8,7 @@
 #ifndef DIDTRON_TUI_LIST_SCREEN_H
 #define DIDTRON_TUI_LIST_SCREEN_H
 
+#include "form.h"
 #include "screen.h"
 
 typedef struct {
@@ -23,6 +24,10 @@ typedef struct {
     const char *topic;          /* reload when this event arrives, or NULL */
     void (*open)(json_t *item); /* Enter on a row; NULL: nothing to open */
     void (*remove)(json_t *item); /* d / F8 on a row; NULL: not deletable here */
+    const char *create_method;  /* n / F3 opens a form that calls this; NULL: no creating here */
+    const char *create_title;
+    const form_field *create_fields;
+    int ncreate_fields;
 } list_desc;
 
 screen *list_screen_new(const list_desc *d);

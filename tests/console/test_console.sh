@@ -245,6 +245,17 @@ check "y deletes it (and the list follows)" wait_for "0 of 0"
 keys / BSpace BSpace BSpace BSpace Enter
 check "fifteen carriers are left" wait_for "15 of 15"
 
+# A new carrier from the list: n, a field error, then saved.
+keys n
+check "n opens the new carrier form" wait_for "New carrier"
+keys Z u l u Space T e l e c o m Down Down M a r s / X Down U S D F2
+check "an unknown time zone is refused beside the field" wait_for "must be a time zone"
+keys Up
+for _ in $(seq 1 6); do keys BSpace; done
+keys U T C F2
+check "the new carrier joins the list" wait_for "16 of 16"
+check "under its name" wait_for "Zulu Telecom"
+
 tmux -S "$sock" resize-window -t console -x 80 -y 24
 check "80x24 still draws the frame" wait_for "DIDTron"
 tmux -S "$sock" resize-window -t console -x 70 -y 20
@@ -258,7 +269,7 @@ server_pid=""
 check "a lost server shows reconnecting" wait_for "reconnecting"
 start_server
 check "the console reconnects by itself" wait_for "connected" 20
-check "and still lists the carriers" wait_for "15 of 15" 20
+check "and still lists the carriers" wait_for "16 of 16" 20
 
 keys : t r Tab
 check "Tab completes a command" wait_for ":trunk-groups_"
