@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "rpc/registry.h"
+#include "suite.h"
 
 static test_server S;
 static wsc *admin;
@@ -477,12 +478,8 @@ int main(void)
     tcase_add_test(tc, test_lists_filter_and_sort_carriers);
     tcase_add_test(tc, test_every_mutation_is_audited_with_before_and_after);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = suite_run(s, true);
     wsc_close(admin);
     teardown();
-    return failed ? 1 : 0;
+    return failed;
 }

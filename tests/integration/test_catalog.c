@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "suite.h"
 
 static test_server S;
 static wsc *admin;
@@ -238,13 +239,9 @@ int main(void)
     tcase_add_test(tc, test_assignment_names_who_may_see_an_item);
     tcase_add_test(tc, test_soft_deleted_records_are_purged_after_retention);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = suite_run(s, true);
     wsc_close(admin);
     server_stop(&S, 20000);
     harness_done();
-    return failed ? 1 : 0;
+    return failed;
 }

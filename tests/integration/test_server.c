@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "rpc/registry.h"
+#include "suite.h"
 
 static test_server A, B;
 static const char *const root_env[] = { "DIDTRON_PASSWORD=rootpass123", NULL };
@@ -780,11 +781,7 @@ int main(void)
     tcase_add_test(tc, test_sigterm_finishes_in_flight_requests);
     tcase_add_test(tc, test_database_failure_is_an_internal_error_and_the_server_recovers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = suite_run(s, true);
     teardown();
-    return failed ? 1 : 0;
+    return failed;
 }

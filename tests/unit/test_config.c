@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "suite.h"
 
 START_TEST(test_defaults)
 {
@@ -99,9 +100,6 @@ int main(void)
     tcase_add_test(tc, test_bad_values_name_the_setting);
     tcase_add_test(tc, test_listen_split);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

@@ -6,6 +6,7 @@
 
 #include "jsonrpc.h"
 #include "protocol.h"
+#include "suite.h"
 
 static const rpc_limits lim = { .max_bytes = 4096, .max_depth = 8, .max_string = 100 };
 
@@ -189,9 +190,6 @@ int main(void)
     tcase_add_test(tc, test_depth_scan_stops_early);
     tcase_add_test(tc, test_reply_envelopes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "keymap.h"
+#include "suite.h"
 
 #ifndef DIDTRON_KEYMAP_DIR
 #error "compile with -DDIDTRON_KEYMAP_DIR=\"<source>/keymaps\""
@@ -524,9 +525,6 @@ int main(void)
     tcase_add_test(tc, test_vim_keys_override_defaults);
     tcase_add_test(tc, test_emacs_keys_override_defaults);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

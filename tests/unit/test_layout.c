@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "suite.h"
 
 #define ELLIPSIS "\xE2\x80\xA6" /* U+2026 */
 
@@ -545,9 +546,6 @@ int main(void)
     tcase_add_test(table, test_table_columns_zero_weight_gets_no_spare);
     suite_add_tcase(s, table);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "money.h"
+#include "suite.h"
 
 static money_t parse_ok(const char *s)
 {
@@ -144,9 +145,6 @@ int main(void)
     tcase_add_test(tc, test_muldiv_is_exact_beyond_64_bits);
     tcase_add_test(tc, test_rounding_names_and_add_overflow);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

@@ -8,6 +8,7 @@
 #include "rpc/list.h"
 #include "rpc/registry.h"
 #include "rpc/rpc.h"
+#include "suite.h"
 
 static const char *const kinds[] = { "customer", "supplier", NULL };
 
@@ -217,9 +218,6 @@ int main(void)
     tcase_add_test(tc, test_registry_is_consistent);
     tcase_add_test(tc, test_authorize_by_role);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth/secret.h"
+#include "suite.h"
 
 START_TEST(test_hash_verifies_only_the_right_password)
 {
@@ -109,9 +110,6 @@ int main(void)
     tcase_add_test(tc, test_token_compare_rejects_near_misses);
     tcase_add_test(tc, test_sha256_of_known_text);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

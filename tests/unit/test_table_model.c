@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "table_model.h"
+#include "suite.h"
 
 static const table_column carrier_cols[] = {
     { "Name", "name", 12, 3, false },
@@ -509,9 +510,6 @@ int main(void)
     tcase_add_test(sort, test_footer_small_buffer_never_ends_in_half_a_character);
     suite_add_tcase(s, sort);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "validate.h"
+#include "suite.h"
 
 #define ALL(fn, ...)                                                             \
     do {                                                                         \
@@ -78,9 +79,6 @@ int main(void)
     tcase_add_test(tc, test_email_addresses);
     tcase_add_test(tc, test_time_zone_names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int failed = suite_run(s, false);
+    return failed;
 }
