@@ -60,10 +60,32 @@ static const form_field carrier_fields[] = {
     { "Type", "type", FIELD_ENUM, carrier_types, false },
     { "Status", "status", FIELD_ENUM, carrier_statuses, false },
     { "Time zone", "timezone", FIELD_TEXT, NULL, false },
-    { "Account manager", "account_manager", FIELD_TEXT, NULL, false },
-    { "Customer billing", "customer_billing", FIELD_ENUM, billing, false },
-    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true },
-    { "Circular routing", "circular_routing", FIELD_BOOL, NULL, false },
+    { "Currencies (1-3)", "currencies", FIELD_LIST, NULL, false },
+    { "Account manager", "account_manager", FIELD_TEXT, NULL, false, FORM_ADVANCED },
+    { "Customer billing", "customer_billing", FIELD_ENUM, billing, false, FORM_ADVANCED },
+    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true, FORM_ADVANCED },
+    { "Circular routing", "circular_routing", FIELD_BOOL, NULL, false, FORM_ADVANCED },
+    { "Category id", "category_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+    { "Group id", "group_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+};
+
+static const char *const ic_directions[] = { "ingress", "egress", NULL };
+static const char *const ic_statuses[] = { "active", "paused", "disabled", NULL };
+
+/* A new interconnect; its per-direction settings are edited on its own
+ * screen afterwards (the tabs of the interconnect detail). */
+static const form_field new_ic_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false },
+    { "Direction", "direction", FIELD_ENUM, ic_directions, false },
+    { "Currency", "currency", FIELD_TEXT, NULL, false },
+    { "Status", "status", FIELD_ENUM, ic_statuses, false },
+    { "Signalling IPs", "signalling_ips", FIELD_IPLIST, NULL, false },
+    { "Tech prefix", "tech_prefix", FIELD_TEXT, NULL, true },
+    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true, FORM_ADVANCED },
+    { "Max CPS, blank=any", "cps_limit", FIELD_INT, NULL, true, FORM_ADVANCED },
+    { "Codecs", "codecs", FIELD_LIST, NULL, false, FORM_ADVANCED },
+    { "Supplier rating plan", "supplier_rating_plan_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+    { "Trunk group id", "trunk_group_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
 };
 
 static const form_field contact_fields[] = {
@@ -78,6 +100,8 @@ static const form_field alert_fields[] = {
     { "Type", "type", FIELD_ENUM, alert_types, false },
     { "Threshold", "threshold", FIELD_MONEY, NULL, false },
     { "Template", "template", FIELD_TEXT, NULL, false },
+    { "Recipients (emails)", "recipients", FIELD_LIST, NULL, false },
+    { "Enabled", "enabled", FIELD_BOOL, NULL, false },
 };
 
 static const form_field accounting_fields[] = {
@@ -96,6 +120,7 @@ typedef struct {
     int scroll;
     json_t *carrier, *accounting;
     table_model ics, contacts, alerts;
+    json_t *items[NTABS];   /* the rows behind the tables, as loaded (for e and d) */
     unsigned generation;
 } detail;
 
@@ -161,6 +186,10 @@ static void reply(void *ud, json_t *result, json_t *error)
     case TAB_CONTACTS: fill_table(&d->contacts, json_object_get(result, "items")); break;
     case TAB_ALERTS: fill_table(&d->alerts, json_object_get(result, "items")); break;
     default: break;
+    }
+    if (part == TAB_INTERCONNECTS || part == TAB_CONTACTS || part == TAB_ALERTS) {
+        json_decref(d->items[part]);
+        d->items[part] = json_incref(json_object_get(result, "items"));
     }
 }
 
@@ -352,6 +381,86 @@ static void edited(void *ud)
     reload(ud);
 }
 
+/* The loaded row behind the selected line of the tab's table. */
+static json_t *selected_item(detail *d)
+{
+    table_model *t = tab_table(d);
+    const table_row *row = t ? table_selected(t) : NULL;
+    size_t i;
+    json_t *item;
+    json_array_foreach(row ? d->items[d->tab] : NULL, i, item) {
+        if ((long long)json_integer_value(json_object_get(item, "id")) == row->id)
+            return item;
+    }
+    return NULL;
+}
+
+typedef struct {
+    char method[40];
+    long long id, version;
+} doomed;
+
+static void removed(void *ud, json_t *result, json_t *error)
+{
+    (void)ud;
+    (void)result;
+    char msg[200];
+    if (error)
+        snprintf(msg, sizeof msg, "not deleted: %s", json_string_value(json_object_get(error, "message")));
+    else
+        snprintf(msg, sizeof msg, "deleted");
+    app_toast(msg);
+}
+
+static void remove_row(void *ud)
+{
+    doomed *x = ud;
+    json_t *p = json_pack("{s:I, s:I}", "id", (json_int_t)x->id, "version", (json_int_t)x->version);
+    if (!strcmp(x->method, "interconnect.delete"))
+        json_object_set_new(p, "cascade", json_true());
+    net_call(x->method, p, removed, NULL);
+}
+
+/* d on Interconnects, Contacts or Credit Alerts: confirm, then delete. */
+static bool ask_remove(detail *d)
+{
+    static const char *const methods[NTABS] = { NULL, "interconnect.delete", "contact.delete", NULL,
+                                                "credit_alert.delete" };
+    static const char *const what[NTABS] = { NULL, "interconnect", "contact", NULL, "credit alert" };
+    json_t *item = methods[d->tab] ? selected_item(d) : NULL;
+    doomed *x = item ? malloc(sizeof *x) : NULL;
+    if (!x)
+        return false;
+    snprintf(x->method, sizeof x->method, "%s", methods[d->tab]);
+    x->id = (long long)json_integer_value(json_object_get(item, "id"));
+    x->version = (long long)json_integer_value(json_object_get(item, "version"));
+    const char *name = json_string_value(json_object_get(item, "name"));
+    if (!name)
+        name = json_string_value(json_object_get(item, "type"));
+    char q[240];
+    snprintf(q, sizeof q, d->tab == TAB_INTERCONNECTS ? "Delete %s %s with its services? Its traffic stops."
+                                                      : "Delete %s %s?", what[d->tab], name ? name : "");
+    app_confirm(q, remove_row, x);
+    return true;
+}
+
+/* e on Contacts or Credit Alerts: the selected row in the form. */
+static bool edit_row(detail *d)
+{
+    json_t *item = selected_item(d);
+    if (!item || (d->tab != TAB_CONTACTS && d->tab != TAB_ALERTS))
+        return false;
+    bool contact = d->tab == TAB_CONTACTS;
+    form_init(&d->edit, contact ? "Edit contact" : "Edit credit alert", contact ? "contact.update" : "credit_alert.update",
+              "id", (long long)json_integer_value(json_object_get(item, "id")),
+              (long long)json_integer_value(json_object_get(item, "version")), contact ? contact_fields : alert_fields,
+              contact ? (int)(sizeof contact_fields / sizeof contact_fields[0])
+                      : (int)(sizeof alert_fields / sizeof alert_fields[0]),
+              item);
+    d->edit.get_method = contact ? "contact.get" : "credit_alert.get";
+    return true;
+}
+
 static bool action(screen *s, action_id a, int h)
 {
     detail *d = s->state;
@@ -365,7 +474,14 @@ static bool action(screen *s, action_id a, int h)
         else if (d->tab == TAB_ALERTS)
             form_init_create(&d->edit, "New credit alert", "credit_alert.create", "carrier_id", d->id, alert_fields,
                              (int)(sizeof alert_fields / sizeof alert_fields[0]));
-        else
+        else if (d->tab == TAB_INTERCONNECTS) {
+            form_init_create(&d->edit, "New interconnect", "interconnect.create", "carrier_id", d->id, new_ic_fields,
+                             (int)(sizeof new_ic_fields / sizeof new_ic_fields[0]));
+            /* The carrier's primary currency is the usual answer. */
+            const char *cur = json_string_value(json_array_get(json_object_get(d->carrier, "currencies"), 0));
+            if (cur)
+                snprintf(d->edit.value[2], sizeof d->edit.value[2], "%s", cur);
+        } else
             return false;
         d->edit.done = edited;
         d->edit.ud = s;
@@ -381,6 +497,11 @@ static bool action(screen *s, action_id a, int h)
             /* The form's paths are the wire's; the loaded record nests them under "credit". */
             form_init(&d->edit, "Credit Settings", "carrier.credit.update", "id", d->id, version, credit_fields,
                       (int)(sizeof credit_fields / sizeof credit_fields[0]), json_object_get(c, "credit"));
+        } else if (edit_row(d)) {
+            d->edit.done = edited;
+            d->edit.ud = s;
+            app_open_form(&d->edit);
+            return true;
         } else if (d->tab == TAB_ACCOUNTING && d->accounting) {
             form_init(&d->edit, "Accounting Details", "carrier.accounting.update", "carrier_id", d->id,
                       (long long)json_integer_value(json_object_get(d->accounting, "version")), accounting_fields,
@@ -410,6 +531,7 @@ static bool action(screen *s, action_id a, int h)
     case ACT_FIRST: if (t) table_select_first(t, h); else d->scroll = 0; break;
     case ACT_LAST: if (t) table_select_last(t, h); break;
     case ACT_REFRESH: reload(s); break;
+    case ACT_DELETE: return ask_remove(d);
     case ACT_OPEN: {
         const table_row *row = d->tab == TAB_INTERCONNECTS ? table_selected(&d->ics) : NULL;
         if (!row)
@@ -443,9 +565,10 @@ static void footer(screen *s, char *buf, size_t n)
     else
         snprintf(buf, n, "%s · Left/Right: tabs%s", tab_names[d->tab],
                  d->tab == TAB_DETAILS ? " · Tab: section · e: edit it" : d->tab == TAB_ACCOUNTING ? " · e: edit" : "");
-    if (t && (d->tab == TAB_CONTACTS || d->tab == TAB_ALERTS)) {
+    if (t) {
         size_t off = strlen(buf);
-        snprintf(buf + off, n - off, " · n: new");
+        snprintf(buf + off, n - off, d->tab == TAB_INTERCONNECTS ? " · Enter: open · n: new · d: delete"
+                                                                 : " · n: new · e: edit · d: delete");
     }
 }
 
@@ -458,6 +581,8 @@ static void destroy(screen *s)
     table_free(&d->ics);
     table_free(&d->contacts);
     table_free(&d->alerts);
+    for (int i = 0; i < NTABS; i++)
+        json_decref(d->items[i]);
     free(d);
     free(s);
 }

@@ -1,13 +1,16 @@
 #include "form.h"
 
 #include <curses.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "money.h"
 #include "net.h"
 #include "screen.h"
 #include "theme.h"
+#include "validate.h"
 
 static json_t *lookup(json_t *record, const char *path)
 {
@@ -108,7 +111,7 @@ json_t *form_params(const form *f)
             v = json_integer(atoll(f->value[i]));
         else if (d->kind == FIELD_BOOL)
             v = json_boolean(!strcmp(f->value[i], "yes"));
-        else if (d->kind == FIELD_LIST) {
+        else if (d->kind == FIELD_LIST || d->kind == FIELD_IPLIST) {
             v = json_array();
             char copy[128];
             snprintf(copy, sizeof copy, "%s", f->value[i]);
@@ -120,6 +123,77 @@ json_t *form_params(const form *f)
         put_path(p, d->path, v);
     }
     return p;
+}
+
+static bool has_tabs(const form *f)
+{
+    for (int i = 0; i < f->nfields; i++)
+        if (f->fields[i].tab != FORM_GENERAL)
+            return true;
+    return false;
+}
+
+/* Focus field i and show its tab. */
+static void focus_field(form *f, int i)
+{
+    f->focus = i;
+    f->tab = f->fields[i].tab;
+}
+
+/* The first field with an error, shown, so a refused save never hides why. */
+static void focus_first_error(form *f)
+{
+    for (int i = 0; i < f->nfields; i++)
+        if (f->error[i][0]) {
+            focus_field(f, i);
+            return;
+        }
+}
+
+bool form_check(form *f)
+{
+    bool ok = true;
+    for (int i = 0; i < f->nfields; i++) {
+        const char *v = f->value[i];
+        f->error[i][0] = '\0';
+        if (!v[0])
+            continue;
+        switch (f->fields[i].kind) {
+        case FIELD_MONEY: {
+            money_t m;
+            money_status st = money_parse(v, &m);
+            if (st != MONEY_OK)
+                snprintf(f->error[i], sizeof f->error[i], "%s", money_status_message(st));
+            break;
+        }
+        case FIELD_INT: {
+            char *end;
+            errno = 0;
+            (void)strtoll(v, &end, 10);
+            if (*end || errno)
+                snprintf(f->error[i], sizeof f->error[i], "a whole number");
+            break;
+        }
+        case FIELD_IPLIST: {
+            char copy[128];
+            snprintf(copy, sizeof copy, "%s", v);
+            for (char *save = NULL, *w = strtok_r(copy, ", ", &save); w; w = strtok_r(NULL, ", ", &save))
+                if (!valid_ip_or_cidr(w)) {
+                    snprintf(f->error[i], sizeof f->error[i], "%.60s is not an IP address or CIDR", w);
+                    break;
+                }
+            break;
+        }
+        default: break;
+        }
+        if (f->error[i][0])
+            ok = false;
+    }
+    if (!ok) {
+        snprintf(f->message, sizeof f->message, "fix the marked fields");
+        focus_first_error(f);
+    }
+    return ok;
 }
 
 static form *saving_form; /* the one modal form, while a save is in flight */
@@ -197,6 +271,7 @@ static void saved(void *ud, json_t *result, json_t *error)
         }
         if (!f->message[0])
             snprintf(f->message, sizeof f->message, "fix the marked fields");
+        focus_first_error(f);
     } else if (code == -32009 && json_is_integer(json_object_get(data, "current_version"))) {
         /* Someone else saved first. Show their values beside ours; F2 now
          * saves ours over theirs (only the fields this form changed). */
@@ -252,16 +327,40 @@ bool form_key(form *f, const keymap *k, int ch)
             fetching_form = NULL;
         return false;
     case ACT_SAVE:
-        if (!f->saving) {
+        if (!f->saving && form_check(f)) {
             f->saving = true;
             saving_form = f;
             net_call(f->method, form_params(f), saved, f);
         }
         return true;
     case ACT_NEXT_PANE:
-    case ACT_DOWN: f->focus = (f->focus + 1) % f->nfields; return true;
+    case ACT_DOWN:
     case ACT_PREV_PANE:
-    case ACT_UP: f->focus = (f->focus + f->nfields - 1) % f->nfields; return true;
+    case ACT_UP: {
+        /* Within the shown tab, wrapping. */
+        int dir = a == ACT_NEXT_PANE || a == ACT_DOWN ? 1 : -1;
+        for (int step = 1; step <= f->nfields; step++) {
+            int i = ((f->focus + dir * step) % f->nfields + f->nfields) % f->nfields;
+            if (f->fields[i].tab == f->tab) {
+                f->focus = i;
+                break;
+            }
+        }
+        return true;
+    }
+    case ACT_NEXT_TAB:
+    case ACT_PREV_TAB: {
+        int dir = a == ACT_NEXT_TAB ? 1 : -1;
+        for (int step = 1; step < FORM_NTABS; step++) {
+            int t = ((f->tab + dir * step) % FORM_NTABS + FORM_NTABS) % FORM_NTABS;
+            for (int i = 0; i < f->nfields; i++)
+                if (f->fields[i].tab == t) {
+                    focus_field(f, i);
+                    return true;
+                }
+        }
+        return true;
+    }
     case ACT_LEFT: cycle(f, -1); return true;
     case ACT_RIGHT: cycle(f, 1); return true;
     default: break;
@@ -287,40 +386,71 @@ bool form_key(form *f, const keymap *k, int ch)
     return true;
 }
 
+static const char *const tab_names[FORM_NTABS] = { "GENERAL", "ADVANCED", "ASSIGNMENT" };
+
 void form_draw(form *f, rect content)
 {
-    int h = f->nfields + 5, w = content.w < 76 ? content.w : 76;
+    bool tabs = has_tabs(f);
+    int shown[FORM_MAX_FIELDS], nshown = 0, focus_row = 0;
+    for (int i = 0; i < f->nfields; i++)
+        if (!tabs || f->fields[i].tab == f->tab) {
+            if (i == f->focus)
+                focus_row = nshown;
+            shown[nshown++] = i;
+        }
+    int h = nshown + 5 + (tabs ? 2 : 0), w = content.w < 76 ? content.w : 76;
     rect box = { content.y + 1, content.x + (content.w - w) / 2, h < content.h - 1 ? h : content.h - 1, w };
     rect in = ui_box(box, f->title, true);
     for (int y = 0; y < in.h; y++)
         ui_put(in.y + y, in.x, in.w, STYLE_NORMAL, "");
+    int top = in.y;
+    if (tabs) {
+        /* A tab holding a field error is marked, so it is found without colour. */
+        char names[FORM_NTABS][24];
+        const char *ptr[FORM_NTABS];
+        for (int t = 0; t < FORM_NTABS; t++) {
+            bool bad = false;
+            for (int i = 0; i < f->nfields; i++)
+                bad |= f->fields[i].tab == t && f->error[i][0];
+            snprintf(names[t], sizeof names[t], "%s%s", tab_names[t], bad ? " !" : "");
+            ptr[t] = names[t];
+        }
+        ui_tabs(top, in.x, in.w, ptr, FORM_NTABS, f->tab);
+        top += 2;
+    }
+    int rows = in.y + in.h - 2 - top; /* lines for fields */
+    int skip = focus_row >= rows ? focus_row - rows + 1 : 0;
     int label_w = 20;
-    for (int i = 0; i < f->nfields && i < in.h - 2; i++) {
+    for (int r = 0; r + skip < nshown && r < rows; r++) {
+        int i = shown[r + skip];
+        int y = top + r;
         const form_field *d = &f->fields[i];
         bool dirty = strcmp(f->value[i], f->original[i]) != 0;
-        char label[40], shown[160];
+        char label[40], text[160];
         snprintf(label, sizeof label, "%s%s", dirty ? "*" : " ", d->label);
-        ui_put(in.y + i, in.x, label_w, i == f->focus ? STYLE_ACCENT : STYLE_MUTED, label);
+        ui_put(y, in.x, label_w, i == f->focus ? STYLE_ACCENT : STYLE_MUTED, label);
         if (d->kind == FIELD_ENUM || d->kind == FIELD_BOOL)
-            snprintf(shown, sizeof shown, "< %s >", f->value[i][0] ? f->value[i] : "-");
+            snprintf(text, sizeof text, "< %s >", f->value[i][0] ? f->value[i] : "-");
         else
-            snprintf(shown, sizeof shown, "%s%s", f->value[i], i == f->focus ? "_" : "");
+            snprintf(text, sizeof text, "%s%s", f->value[i], i == f->focus ? "_" : "");
         int vw = in.w - label_w;
         if (f->theirs[i][0] && !f->error[i][0]) {
             char with_theirs[300];
-            snprintf(with_theirs, sizeof with_theirs, "%-18s [%s]", shown, f->theirs[i]);
-            ui_put(in.y + i, in.x + label_w, vw, STYLE_ACCENT, with_theirs);
+            snprintf(with_theirs, sizeof with_theirs, "%-18s [%s]", text, f->theirs[i]);
+            ui_put(y, in.x + label_w, vw, STYLE_ACCENT, with_theirs);
             continue;
         }
         if (f->error[i][0]) {
             char with_error[300];
-            snprintf(with_error, sizeof with_error, "%-18s ! %s", shown, f->error[i]);
-            ui_put(in.y + i, in.x + label_w, vw, STYLE_BAD, with_error);
+            snprintf(with_error, sizeof with_error, "%-18s ! %s", text, f->error[i]);
+            ui_put(y, in.x + label_w, vw, STYLE_BAD, with_error);
         } else {
-            ui_put(in.y + i, in.x + label_w, vw, i == f->focus ? STYLE_SELECTED : STYLE_NORMAL, shown);
+            ui_put(y, in.x + label_w, vw, i == f->focus ? STYLE_SELECTED : STYLE_NORMAL, text);
         }
     }
     ui_put(in.y + in.h - 2, in.x + 1, in.w - 2, STYLE_BAD, f->message);
     ui_put(in.y + in.h - 1, in.x + 1, in.w - 2, STYLE_MUTED,
-           f->saving ? "saving…" : "[F2 Save] [Esc Cancel] [Tab Next] [Left/Right choose]  * = changed");
+           f->saving ? "saving…"
+           : tabs ? "[F2 Save] [Esc Cancel] [Tab Next] [PgUp/PgDn tabs] [Left/Right choose] *=changed"
+                  : "[F2 Save] [Esc Cancel] [Tab Next] [Left/Right choose]  * = changed");
 }

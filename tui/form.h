@@ -21,8 +21,13 @@
 
 typedef enum {
     FIELD_TEXT, FIELD_MONEY, FIELD_INT, FIELD_ENUM, FIELD_BOOL,
-    FIELD_LIST, /* comma-separated text <-> a JSON array of strings */
+    FIELD_LIST,   /* comma-separated text <-> a JSON array of strings */
+    FIELD_IPLIST, /* a FIELD_LIST whose items must be IPs or CIDRs (checked here) */
 } field_kind;
+
+/* The form's tabs: a field names the tab it lives on. A form whose fields
+ * all sit on GENERAL shows no tab bar. */
+enum { FORM_GENERAL, FORM_ADVANCED, FORM_ASSIGNMENT, FORM_NTABS };
 
 typedef struct {
     const char *label;
@@ -30,9 +35,10 @@ typedef struct {
     field_kind kind;
     const char *const *choices;    /* FIELD_ENUM, NULL-terminated */
     bool nullable;                 /* empty text is sent as null */
+    unsigned char tab;             /* FORM_GENERAL (default), FORM_ADVANCED, FORM_ASSIGNMENT */
 } form_field;
 
-#define FORM_MAX_FIELDS 16
+#define FORM_MAX_FIELDS 24
 
 typedef struct form form;
 struct form {
@@ -50,6 +56,7 @@ struct form {
     const char *root;              /* where the fields live in what get_method returns ("credit"), or NULL */
     char message[200];             /* conflict or other error, under the fields */
     int focus;
+    int tab;                       /* the tab shown (the focused field's) */
     bool saving;
     bool creating;                 /* a new record: send every non-empty field, no version */
     void (*done)(void *ud);        /* after a successful save */
@@ -69,5 +76,8 @@ bool form_key(form *f, const keymap *k, int ch);
 void form_draw(form *f, rect content);
 /* The body sent on save (tests and the screen share it); caller decrefs. */
 json_t *form_params(const form *f);
+/* Check the typed fields locally (money, integers, IP lists) and mark the
+ * bad ones as the server would; false when one is bad (nothing is sent). */
+bool form_check(form *f);
 
 #endif

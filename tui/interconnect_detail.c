@@ -17,8 +17,14 @@
 #include "screen.h"
 #include "theme.h"
 
+/* One setting: how it shows and, when `edit`, how the tab's edit form
+ * offers it (e on the tab). */
 typedef struct {
     const char *label, *path;
+    field_kind kind;
+    const char *const *choices;
+    bool nullable;
+    bool edit;
 } setting;
 
 typedef struct {
@@ -26,48 +32,80 @@ typedef struct {
     const setting *settings; /* NULL: the services table */
 } ic_tab;
 
+static const char *const statuses[] = { "active", "paused", "disabled", NULL };
+static const char *const transports[] = { "udp", "tcp", "tls", NULL };
+static const char *const dtmf_modes[] = { "rfc2833", "inband", "sip_info", "auto", NULL };
+static const char *const privacy_methods[] = { "none", "rfc3325", "rfc3323", NULL };
+static const char *const rel100_modes[] = { "disabled", "supported", "required", NULL };
+static const char *const origination_prefs[] = { "pai", "rpid", "from", NULL };
+
+#define T FIELD_TEXT
+#define I FIELD_INT
+#define B FIELD_BOOL
+#define E FIELD_ENUM
+#define L FIELD_LIST
 static const setting details[] = {
-    { "Name", "name" }, { "Direction", "direction" }, { "Carrier", "carrier_id" }, { "Currency", "currency" },
-    { "Status", "status" }, { "Capacity", "capacity" }, { "Max CPS", "cps_limit" }, { "Signalling IPs", "signalling_ips" },
-    { "Tech prefix", "tech_prefix" }, { "Supplier rating plan", "supplier_rating_plan_id" },
-    { "Trunk group", "trunk_group_id" }, { "Services", "services" }, { "Version", "version" }, { NULL, NULL },
+    { "Name", "name", T, NULL, false, true }, { "Direction", "direction", T }, { "Carrier", "carrier_id", T },
+    { "Currency", "currency", T }, { "Status", "status", E, statuses, false, true },
+    { "Capacity", "capacity", I, NULL, true, true }, { "Max CPS", "cps_limit", I, NULL, true, true },
+    { "Signalling IPs", "signalling_ips", FIELD_IPLIST, NULL, false, true },
+    { "Tech prefix", "tech_prefix", T, NULL, true, true },
+    { "Supplier rating plan", "supplier_rating_plan_id", I, NULL, true, true },
+    { "Trunk group", "trunk_group_id", I, NULL, true, true }, { "Services", "services", T },
+    { "Version", "version", T }, { NULL, NULL },
 };
 static const setting ingress_validation[] = {
-    { "IP validation", "ingress_validation.ip_validation" }, { "Tech prefix", "tech_prefix" },
-    { "From URI", "ingress_validation.from_uri" }, { "Contact URI", "ingress_validation.contact_uri" },
-    { "Trunk group", "trunk_group_id" }, { "Max CPS", "cps_limit" }, { NULL, NULL },
+    { "IP validation", "ingress_validation.ip_validation", B, NULL, false, true },
+    { "Tech prefix", "tech_prefix", T, NULL, true, true },
+    { "From URI", "ingress_validation.from_uri", T, NULL, false, true },
+    { "Contact URI", "ingress_validation.contact_uri", T, NULL, false, true },
+    { "Trunk group", "trunk_group_id", I, NULL, true, true }, { "Max CPS", "cps_limit", I, NULL, true, true },
+    { NULL, NULL },
 };
 static const setting ingress_translation[] = {
-    { "Origination pref.", "ingress_translation.origination_preference" },
-    { "PAI generation", "ingress_translation.pai_generation" },
-    { "Number translation", "ingress_translation.number_translation" }, { NULL, NULL },
+    { "Origination pref.", "ingress_translation.origination_preference", E, origination_prefs, false, true },
+    { "PAI generation", "ingress_translation.pai_generation", B, NULL, false, true },
+    { "Number translation", "ingress_translation.number_translation", T }, { NULL, NULL },
 };
 static const setting egress_routing[] = {
-    { "Tech prefix", "tech_prefix" }, { "Send to IPs", "egress_routing.send_to_ips" },
-    { "Transport", "egress_routing.transport" }, { "Max CPS", "cps_limit" }, { "Trunk group", "trunk_group_id" },
-    { "Blacklists", "egress_routing.blacklist_ids" }, { NULL, NULL },
+    { "Tech prefix", "tech_prefix", T, NULL, true, true },
+    { "Send to IPs", "egress_routing.send_to_ips", FIELD_IPLIST, NULL, false, true },
+    { "Transport", "egress_routing.transport", E, transports, false, true },
+    { "Max CPS", "cps_limit", I, NULL, true, true }, { "Trunk group", "trunk_group_id", I, NULL, true, true },
+    { "Blacklists", "egress_routing.blacklist_ids", T }, { NULL, NULL },
 };
 static const setting egress_translation[] = {
-    { "PAI generation", "egress_translation.pai_generation" },
-    { "Block invalid origins", "egress_translation.block_invalid_origins" },
-    { "Number translation", "egress_translation.number_translation" }, { NULL, NULL },
+    { "PAI generation", "egress_translation.pai_generation", B, NULL, false, true },
+    { "Block invalid origins", "egress_translation.block_invalid_origins", B, NULL, false, true },
+    { "Number translation", "egress_translation.number_translation", T }, { NULL, NULL },
 };
 static const setting media[] = {
-    { "Codecs", "media.codecs" }, { "VAD", "media.vad" }, { "ptime", "media.ptime" },
-    { "DTMF detection", "media.dtmf_mode" }, { "Media relay", "media.media_relay" },
-    { "RTP timeout", "media.rtp_timeout" }, { NULL, NULL },
+    { "Codecs", "media.codecs", L, NULL, false, true }, { "VAD", "media.vad", B, NULL, false, true },
+    { "ptime", "media.ptime", I, NULL, false, true }, { "DTMF detection", "media.dtmf_mode", E, dtmf_modes, false, true },
+    { "Media relay", "media.media_relay", B, NULL, false, true },
+    { "RTP timeout", "media.rtp_timeout", I, NULL, false, true }, { NULL, NULL },
 };
 static const setting signalling[] = {
-    { "Privacy method", "signalling.privacy_method" }, { "Session timer", "signalling.session_timer" },
-    { "100rel", "signalling.rel100" }, { "Max call duration", "signalling.max_call_duration" },
-    { "Release cause map", "signalling.release_cause_mapping_id" }, { NULL, NULL },
+    { "Privacy method", "signalling.privacy_method", E, privacy_methods, false, true },
+    { "Session timer", "signalling.session_timer", I, NULL, false, true },
+    { "100rel", "signalling.rel100", E, rel100_modes, false, true },
+    { "Max call duration", "signalling.max_call_duration", I, NULL, false, true },
+    { "Release cause map", "signalling.release_cause_mapping_id", I, NULL, true, true }, { NULL, NULL },
 };
 static const setting monitoring[] = {
-    { "SIP OPTIONS ping", "monitoring.options_ping" }, { "Ping interval (s)", "monitoring.options_interval" },
-    { "Call response mon.", "monitoring.call_response_monitoring" }, { "Auto-disable", "monitoring.auto_disable" },
-    { "Disable after fails", "monitoring.disable_after_failures" }, { "Auto re-enable", "monitoring.auto_reenable" },
-    { "Re-enable after OKs", "monitoring.reenable_after_successes" }, { NULL, NULL },
+    { "SIP OPTIONS ping", "monitoring.options_ping", B, NULL, false, true },
+    { "Ping interval (s)", "monitoring.options_interval", I, NULL, false, true },
+    { "Call response mon.", "monitoring.call_response_monitoring", B, NULL, false, true },
+    { "Auto-disable", "monitoring.auto_disable", B, NULL, false, true },
+    { "Disable after fails", "monitoring.disable_after_failures", I, NULL, false, true },
+    { "Auto re-enable", "monitoring.auto_reenable", B, NULL, false, true },
+    { "Re-enable after OKs", "monitoring.reenable_after_successes", I, NULL, false, true }, { NULL, NULL },
 };
+#undef T
+#undef I
+#undef B
+#undef E
+#undef L
 
 static const ic_tab ingress_tabs[] = {
     { "Details", details }, { "Ingress Validation", ingress_validation }, { "Ingress Translation", ingress_translation },
@@ -91,6 +129,7 @@ typedef struct {
     json_t *ic;
     json_t *service_items; /* the services as loaded, for editing */
     form edit;
+    form_field fields[FORM_MAX_FIELDS]; /* the edit form of the shown tab */
     table_model services;
     unsigned generation;
 } ic_state;
@@ -205,15 +244,16 @@ static const char *const service_statuses[] = { "active", "disabled", NULL };
  * routing issues give them lists to pick from. */
 static const form_field service_fields[] = {
     { "Name", "name", FIELD_TEXT, NULL, false },
-    { "Rating plan id", "rating_plan_id", FIELD_INT, NULL, false },
-    { "Routing plan id", "routing_plan_id", FIELD_INT, NULL, true },
-    { "Routing method", "routing_method", FIELD_ENUM, routing_methods, false },
     { "Tech prefix", "tech_prefix", FIELD_TEXT, NULL, true },
-    { "Capacity", "capacity", FIELD_INT, NULL, true },
+    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true },
     { "Priority", "priority", FIELD_INT, NULL, false },
-    { "Allow transcoding", "allow_transcoding", FIELD_BOOL, NULL, false },
-    { "Enforcement", "enforcement", FIELD_ENUM, enforcements, false },
     { "Status", "status", FIELD_ENUM, service_statuses, false },
+    { "Allow transcoding", "allow_transcoding", FIELD_BOOL, NULL, false, FORM_ADVANCED },
+    { "Enforcement", "enforcement", FIELD_ENUM, enforcements, false, FORM_ADVANCED },
+    { "Rating plan id", "rating_plan_id", FIELD_INT, NULL, false, FORM_ASSIGNMENT },
+    { "Routing plan id", "routing_plan_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+    { "Routing method", "routing_method", FIELD_ENUM, routing_methods, false, FORM_ASSIGNMENT },
+    { "Route interconnect", "route_interconnect_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
 };
 #define NSERVICE_FIELDS ((int)(sizeof service_fields / sizeof service_fields[0]))
 
@@ -222,12 +262,39 @@ static void service_saved(void *ud)
     reload(ud);
 }
 
+/* e on a settings tab: that tab's settings in the form. Values never set
+ * start empty; only what the user changes is sent (merged server-side
+ * into the tab's object). */
+static bool settings_form(screen *s)
+{
+    ic_state *st = s->state;
+    const ic_tab *tab = &tabs_of(st)[st->tab];
+    bool ingress = tabs_of(st) == ingress_tabs;
+    int n = 0;
+    for (const setting *set = tab->settings; set && set->label && n < FORM_MAX_FIELDS; set++) {
+        if (!set->edit || (ingress && !strcmp(set->path, "supplier_rating_plan_id")))
+            continue;
+        st->fields[n++] = (form_field){ set->label, set->path, set->kind, set->choices, set->nullable, FORM_GENERAL };
+    }
+    if (!n)
+        return false;
+    char title[80];
+    snprintf(title, sizeof title, "%s · %s", s->title, tab->name);
+    form_init(&st->edit, title, "interconnect.update", "id", st->id,
+              (long long)json_integer_value(json_object_get(st->ic, "version")), st->fields, n, st->ic);
+    st->edit.get_method = "interconnect.get";
+    st->edit.done = service_saved;
+    st->edit.ud = s;
+    app_open_form(&st->edit);
+    return true;
+}
+
 static bool service_form(screen *s, bool creating)
 {
     ic_state *st = s->state;
     const ic_tab *tab = &tabs_of(st)[st->tab];
-    if (tab->settings) /* only on the Services tab */
-        return false;
+    if (tab->settings) /* the Services tab adds services; others edit settings */
+        return !creating && settings_form(s);
     if (creating) {
         form_init_create(&st->edit, "Add Service", "service.create", "interconnect_id", st->id, service_fields,
                          NSERVICE_FIELDS);
@@ -274,7 +341,9 @@ static void event(screen *s, const char *topic, json_t *data)
 static void footer(screen *s, char *buf, size_t n)
 {
     ic_state *st = s->state;
-    snprintf(buf, n, "%s · Left/Right: tabs", st->ic ? tabs_of(st)[st->tab].name : "interconnect");
+    const ic_tab *tab = st->ic ? &tabs_of(st)[st->tab] : NULL;
+    snprintf(buf, n, "%s · Left/Right: tabs · %s", tab ? tab->name : "interconnect",
+             tab && !tab->settings ? "n: add service · e: edit service" : "e: edit");
 }
 
 static void destroy(screen *s)

@@ -406,9 +406,12 @@ static const form_field new_carrier_fields[] = {
     { "Type", "type", FIELD_ENUM, carrier_types, false },
     { "Time zone", "timezone", FIELD_TEXT, NULL, false },
     { "Currencies (1-3)", "currencies", FIELD_LIST, NULL, false },
-    { "Account manager", "account_manager", FIELD_TEXT, NULL, false },
-    { "Customer billing", "customer_billing", FIELD_ENUM, billing_modes, false },
-    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true },
+    { "Account manager", "account_manager", FIELD_TEXT, NULL, false, FORM_ADVANCED },
+    { "Customer billing", "customer_billing", FIELD_ENUM, billing_modes, false, FORM_ADVANCED },
+    { "Capacity, blank=any", "capacity", FIELD_INT, NULL, true, FORM_ADVANCED },
+    { "Circular routing", "circular_routing", FIELD_BOOL, NULL, false, FORM_ADVANCED },
+    { "Category id", "category_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+    { "Group id", "group_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
 };
 
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };

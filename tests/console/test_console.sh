@@ -79,6 +79,16 @@ wait_for() {
     return 1
 }
 
+# retry CMD...: true once CMD succeeds (within 10 s).
+retry() {
+    local deadline=$((SECONDS + 10))
+    while ((SECONDS < deadline)); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
 wait_gone() {
     local deadline=$((SECONDS + ${2:-15}))
     while ((SECONDS < deadline)); do
@@ -170,8 +180,9 @@ audit_row() {
 }
 check "the change is in the audit trail" audit_row
 keys Tab e
-check "the Carrier Details part has its own form" wait_for "Capacity, blank=any"
-for _ in $(seq 1 4); do keys Down; done
+check "the Carrier Details part has its own form" wait_for "Currencies (1-3)"
+keys PgDn
+check "its ADVANCED tab holds the account manager" wait_for "Capacity, blank=any"
 for _ in $(seq 1 12); do keys BSpace; done
 keys N O C Space d e s k F2
 check "its change shows after saving" wait_for "NOC desk"
@@ -214,9 +225,13 @@ keys Left
 check "its Services tab lists the demo service" wait_for "Wholesale voice"
 keys n
 check "n opens Add Service" wait_for "Add Service"
-keys P r e m i u m Down 1 Down 1 Down Down 9 9 9 '#' F2
+keys P r e m i u m Down 9 9 9 '#' PgDn
+check "the form's tabs: PgDn shows ADVANCED" wait_for "Enforcement"
+keys PgDn
+check "and then ASSIGNMENT with the plans" wait_for "Rating plan id"
+keys 1 Down 1 F2
 check "the new service appears" wait_for "Premium"
-keys n P r e m i u m 2 Down 1 Down 1 Down Down 9 9 9 '#' F2
+keys n P r e m i u m 2 Down 9 9 9 '#' PgDn PgDn 1 Down 1 F2
 check "a taken tech prefix is refused with the reason" wait_for "already has a service with tech prefix"
 keys Escape C-w
 keys C-w / BSpace BSpace BSpace BSpace Enter
@@ -250,7 +265,7 @@ keys n
 check "n opens the new carrier form" wait_for "New carrier"
 keys Z u l u Space T e l e c o m Down Down M a r s / X Down U S D F2
 check "an unknown time zone is refused beside the field" wait_for "must be a time zone"
-keys Up
+# A refused save puts the cursor on the first field in error.
 for _ in $(seq 1 6); do keys BSpace; done
 keys U T C F2
 check "the new carrier joins the list" wait_for "16 of 16"
@@ -275,6 +290,52 @@ keys : t r Tab
 check "Tab completes a command" wait_for ":trunk-groups_"
 keys Enter
 check "and runs it" wait_for "Carriers / Trunk Groups"
+keys C-w
+
+# The rest of a carrier's records from the console: a new interconnect
+# (a tabbed form; a bad IP is caught before sending), its Media settings
+# (the server's range error lands beside ptime), a contact edited and
+# then deleted after asking.
+keys / z u l u Enter
+wait_for "1 of 1" >/dev/null
+keys Enter
+check "the new carrier opens" wait_for "Carrier Management / Zulu Telecom"
+keys Right
+wait_for "no interconnects" >/dev/null
+keys n
+check "n on Interconnects opens the new interconnect form" wait_for "New interconnect"
+check "its currency starts as the carrier's" wait_for "USD"
+keys Z U L U - I N Down Right
+check "Right picks the next choice" wait_for "< egress >"
+keys Left Down Down Down 1 0 . 0 . 0 . 3 0 0 F2
+check "a bad IP is caught before sending" wait_for "10.0.0.300 is not an IP address"
+keys BSpace BSpace BSpace 9 F2
+check "the new interconnect joins the carrier" wait_for "ZULU-IN"
+keys Enter
+check "it opens on its ingress tabs" wait_for "Ingress Validation"
+keys Right Right Right
+wait_for "DTMF detection" >/dev/null
+keys e
+check "e edits the tab's settings" wait_for "ZULU-IN · Media"
+keys Down Down 5 0 0 F2
+check "an out-of-range ptime is refused beside the field" wait_for "must be <= 120"
+keys BSpace BSpace BSpace 3 0 F2
+ptime_saved() {
+    [[ "$("${psql[@]}" -d "$db" -tAc "SELECT media->>'ptime' FROM interconnects WHERE name = 'ZULU-IN'")" == 30 ]]
+}
+check "a good ptime is saved into the media settings" retry ptime_saved
+keys C-w Right
+wait_for "no contacts" >/dev/null
+keys n O p s Down Down o p s @ z u l u . e x a m p l e F2
+check "a contact is added" wait_for "ops@zulu.example"
+keys e
+check "e edits the selected contact" wait_for "Edit contact"
+keys Space D e s k F2
+check "the edit shows in the tab" wait_for "Ops Desk"
+keys d
+check "d asks before deleting the contact" wait_for "Delete contact Ops Desk?"
+keys y
+check "y deletes it" wait_for "no contacts"
 keys C-w
 
 # A customer user lands on its own carrier and sees no administration.
