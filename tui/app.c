@@ -642,8 +642,20 @@ static void on_state(void *ud, net_state st, const char *detail)
         for (int i = 0; i < a.nws; i++)
             a.ws[i]->ops->reload(a.ws[i]);
         /* A customer user works on its own carrier: land there, once. */
-        static bool landed;
+        static bool landed, staff_topics, admin_topics;
         json_t *carrier = json_object_get(net_user(), "carrier_id");
+        /* Topics only some roles may follow, once the role is known (a
+         * refused topic would fail the whole subscription). */
+        if (!staff_topics && !is_customer()) {
+            staff_topics = true;
+            net_subscribe("trunk_group.changed");
+        }
+        if (!admin_topics && is_admin()) {
+            admin_topics = true;
+            net_subscribe("user.created");
+            net_subscribe("user.updated");
+            net_subscribe("audit.recorded");
+        }
         if (!landed && is_customer() && json_is_integer(carrier)) {
             landed = true;
             app_open_carrier((long long)json_integer_value(carrier), "my carrier");
@@ -716,7 +728,7 @@ int app_run(const app_options *opt)
     if (winch_fd >= 0)
         net_watch_fd(winch_fd, on_winch, NULL);
     static const char *const topics[] = { "carrier.changed", "interconnect.changed", "contact.changed",
-                                          "credit_alert.changed" };
+                                          "credit_alert.changed", "service.changed" };
     for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
         net_subscribe(topics[i]);
     net_run();

@@ -405,17 +405,27 @@ void form_draw(form *f, rect content)
         ui_put(in.y + y, in.x, in.w, STYLE_NORMAL, "");
     int top = in.y;
     if (tabs) {
-        /* A tab holding a field error is marked, so it is found without colour. */
+        /* Only tabs with fields; one holding a field error is marked, so
+         * it is found without colour. */
         char names[FORM_NTABS][24];
         const char *ptr[FORM_NTABS];
+        int ntabs = 0, active = 0;
         for (int t = 0; t < FORM_NTABS; t++) {
-            bool bad = false;
+            bool used = false, bad = false;
             for (int i = 0; i < f->nfields; i++)
-                bad |= f->fields[i].tab == t && f->error[i][0];
-            snprintf(names[t], sizeof names[t], "%s%s", tab_names[t], bad ? " !" : "");
-            ptr[t] = names[t];
+                if (f->fields[i].tab == t) {
+                    used = true;
+                    bad |= f->error[i][0] != '\0';
+                }
+            if (!used)
+                continue;
+            if (t == f->tab)
+                active = ntabs;
+            snprintf(names[ntabs], sizeof names[ntabs], "%s%s", tab_names[t], bad ? " !" : "");
+            ptr[ntabs] = names[ntabs];
+            ntabs++;
         }
-        ui_tabs(top, in.x, in.w, ptr, FORM_NTABS, f->tab);
+        ui_tabs(top, in.x, in.w, ptr, ntabs, active);
         top += 2;
     }
     int rows = in.y + in.h - 2 - top; /* lines for fields */
@@ -431,7 +441,11 @@ void form_draw(form *f, rect content)
         ui_put(y, in.x, label_w, i == f->focus ? STYLE_ACCENT : STYLE_MUTED, label);
         if (d->kind == FIELD_ENUM || d->kind == FIELD_BOOL)
             snprintf(text, sizeof text, "< %s >", f->value[i][0] ? f->value[i] : "-");
-        else
+        else if (d->kind == FIELD_SECRET) {
+            size_t len = strlen(f->value[i]);
+            memset(text, '*', len < 60 ? len : 60);
+            snprintf(text + (len < 60 ? len : 60), sizeof text - 60, "%s", i == f->focus ? "_" : "");
+        } else
             snprintf(text, sizeof text, "%s%s", f->value[i], i == f->focus ? "_" : "");
         int vw = in.w - label_w;
         if (f->theirs[i][0] && !f->error[i][0]) {

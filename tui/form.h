@@ -23,6 +23,7 @@ typedef enum {
     FIELD_TEXT, FIELD_MONEY, FIELD_INT, FIELD_ENUM, FIELD_BOOL,
     FIELD_LIST,   /* comma-separated text <-> a JSON array of strings */
     FIELD_IPLIST, /* a FIELD_LIST whose items must be IPs or CIDRs (checked here) */
+    FIELD_SECRET, /* text shown as * (a password) */
 } field_kind;
 
 /* The form's tabs: a field names the tab it lives on. A form whose fields

@@ -207,6 +207,18 @@ static bool action(screen *s, action_id a, int h)
                          st->d->ncreate_fields);
         app_open_form(&st->create);
         break;
+    case ACT_EDIT: {
+        json_t *item = st->t.nrows ? json_array_get(st->items, st->t.selected) : NULL;
+        if (!st->d->edit_method || !item)
+            return false;
+        form_init(&st->create, st->d->edit_title, st->d->edit_method, "id",
+                  (long long)json_integer_value(json_object_get(item, "id")),
+                  (long long)json_integer_value(json_object_get(item, "version")), st->d->edit_fields,
+                  st->d->nedit_fields, item);
+        st->create.get_method = st->d->get_method;
+        app_open_form(&st->create);
+        break;
+    }
     case ACT_DELETE:
         if (!st->d->remove || !st->t.nrows)
             return false;
@@ -228,8 +240,14 @@ static void event(screen *s, const char *topic, json_t *data)
 {
     list_state *st = s->state;
     (void)data;
-    if (st->d->topic && !strcmp(topic, st->d->topic))
-        load(s, false);
+    /* topic: one or more event names separated by spaces */
+    const char *t = st->d->topic;
+    size_t len = strlen(topic);
+    for (const char *hit = t ? strstr(t, topic) : NULL; hit; hit = strstr(hit + 1, topic))
+        if ((hit == t || hit[-1] == ' ') && (hit[len] == ' ' || !hit[len])) {
+            load(s, false);
+            break;
+        }
 }
 
 static void footer(screen *s, char *buf, size_t n)
@@ -414,6 +432,27 @@ static const form_field new_carrier_fields[] = {
     { "Group id", "group_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
 };
 
+static const char *const roles[] = { "noc", "support", "admin", "customer", "super_admin", NULL };
+static const form_field new_user_fields[] = {
+    { "Username", "username", FIELD_TEXT, NULL, false },
+    { "Password (8+)", "password", FIELD_SECRET, NULL, false },
+    { "Role", "role", FIELD_ENUM, roles, false },
+    { "Name", "display_name", FIELD_TEXT, NULL, false },
+    { "E-mail", "email", FIELD_TEXT, NULL, false },
+    { "Carrier id", "carrier_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+};
+static const form_field user_fields[] = {
+    { "Role", "role", FIELD_ENUM, roles, false },
+    { "Name", "display_name", FIELD_TEXT, NULL, false },
+    { "E-mail", "email", FIELD_TEXT, NULL, false },
+    { "Disabled", "disabled", FIELD_BOOL, NULL, false },
+    { "Carrier id", "carrier_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+};
+static const form_field trunk_group_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false },
+    { "Description", "description", FIELD_TEXT, NULL, false },
+};
+
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
 static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
 static const char *const user_keys[] = { "role", NULL };
@@ -425,9 +464,12 @@ static const list_desc known[] = {
     { "Services", "Carriers / Services", "service.list", service_cols, N(service_cols), 0, false, "q", service_keys,
       "service.changed", open_service_carrier, NULL },
     { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",
-      NULL, "trunk_group.changed", NULL, NULL },
-    { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", user_keys, "user.updated", NULL,
-      NULL },
+      NULL, "trunk_group.changed", NULL, NULL, "trunk_group.create", "New trunk group", trunk_group_fields,
+      N(trunk_group_fields), "trunk_group.update", "Edit trunk group", trunk_group_fields, N(trunk_group_fields),
+      "trunk_group.get" },
+    { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", user_keys, "user.created user.updated", NULL,
+      NULL, "user.create", "New user", new_user_fields, N(new_user_fields), "user.update", "Edit user", user_fields,
+      N(user_fields), "user.get" },
     { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, NULL,
       "audit.recorded", open_audit, NULL },
 };

@@ -28,6 +28,11 @@ typedef struct {
     const char *create_title;
     const form_field *create_fields;
     int ncreate_fields;
+    const char *edit_method;    /* e / F2 edits the selected row with this; NULL: not here */
+    const char *edit_title;
+    const form_field *edit_fields;
+    int nedit_fields;
+    const char *get_method;     /* reads a row back after a conflict ("user.get") */
 } list_desc;
 
 screen *list_screen_new(const list_desc *d);

@@ -338,6 +338,28 @@ keys y
 check "y deletes it" wait_for "no contacts"
 keys C-w
 
+# Users (admin): n creates one (the password is masked), e edits it.
+keys : u s e r s Enter
+check ":users lists the users" wait_for "Settings / Users"
+keys n
+check "n opens the new user form" wait_for "New user"
+keys n i g h t - o p Down s e c r e t - p w
+check "the password is masked" wait_for "*********_"
+keys F2
+check "the new user joins the list" wait_for "night-op"
+keys / n i g h t Enter
+wait_for "1 of 1" >/dev/null
+keys e
+check "e opens the user's form" wait_for "Edit user"
+keys Down Down Down Right F2
+disabled_saved() {
+    [[ "$("${psql[@]}" -d "$db" -tAc "SELECT disabled FROM users WHERE username = 'night-op'")" == t ]]
+}
+check "disabling the user is saved" retry disabled_saved
+live_disabled() { screen | grep "night-op" | grep -q " yes"; }
+check "and the list shows it live" retry live_disabled
+keys C-w
+
 # A customer user lands on its own carrier and sees no administration.
 token="$(curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' \
     -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"admin","password":"admin"}}' |
