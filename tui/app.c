@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "form.h"
 #include "list_screen.h"
 #include "screen.h"
+#include "script.h"
 
 typedef enum { INPUT_NONE, INPUT_FILTER, INPUT_COMMAND } input_mode;
 
@@ -404,6 +406,46 @@ static void draw(void)
     a.dirty = false;
 }
 
+/* ---- save-screen ---- */
+
+static bool write_screen(const char *path)
+{
+    if (a.dirty)
+        draw();
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    int rc = ui_screen_text(f);
+    return fclose(f) == 0 && rc == 0;
+}
+
+/* The save-screen action: the screen as text in the screens directory. */
+static void save_screen(void)
+{
+    char dir[128], path[sizeof dir + 40], msg[256 - 24];
+    if (a.opt->screen_dir)
+        snprintf(dir, sizeof dir, "%s", a.opt->screen_dir);
+    else if (a.opt->token_file) {
+        snprintf(dir, sizeof dir, "%s", a.opt->token_file);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+    } else
+        snprintf(dir, sizeof dir, ".");
+    mkdir(dir, 0700);
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[20];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(path, sizeof path, "%s/screen-%s.txt", dir, stamp);
+    if (write_screen(path))
+        snprintf(msg, sizeof msg, "screen saved to %.200s", path);
+    else
+        snprintf(msg, sizeof msg, "could not save the screen to %.120s: %.60s", path, strerror(errno));
+    app_toast(msg);
+}
+
 /* ---- actions ---- */
 
 static void run_command(const char *cmd)
@@ -455,6 +497,7 @@ static void act(action_id act)
         a.inlen = strlen(a.inbuf);
         return;
     case ACT_TOGGLE_MENU: a.submenu = !a.submenu; return;
+    case ACT_SAVE_SCREEN: save_screen(); return;
     case ACT_THEME: {
         theme_kind k = (theme_kind)((a.opt->theme + 1) % 3);
         ((app_options *)a.opt)->theme = k;
@@ -547,15 +590,45 @@ static void input_key(int ch)
     a.dirty = true;
 }
 
+/* One key, from the terminal or a script. Esc+x arrives already as M-x
+ * from a script; from the terminal on_input folds it. */
+static void handle_key(int ch)
+{
+    if (ch == KEY_RESIZE) {
+        a.dirty = true;
+        return;
+    }
+    if (a.input != INPUT_NONE) {
+        input_key(ch);
+        return;
+    }
+    if (a.question[0]) {
+        if (ch == 'y' || ch == 'Y')
+            answer(true);
+        else if (ch == 'n' || ch == 'N' || ch == 27)
+            answer(false);
+        return;
+    }
+    if (a.modal) {
+        action_id fa = keymap_lookup(a.opt->keys, CTX_FORM, ch);
+        if (fa == ACT_SAVE_SCREEN || fa == ACT_QUIT) { /* work in a form too */
+            act(fa);
+            return;
+        }
+        if (!form_key(a.modal, a.opt->keys, ch))
+            a.modal = NULL;
+        return;
+    }
+    action_id act_id = keymap_lookup(a.opt->keys, a.help ? CTX_DIALOG : CTX_TABLE, ch);
+    if (act_id != ACT_COUNT)
+        act(act_id);
+}
+
 static void on_input(void *ud)
 {
     (void)ud;
     int ch;
     while ((ch = getch()) != ERR) {
-        if (ch == KEY_RESIZE) {
-            a.dirty = true;
-            continue;
-        }
         if (ch == 27) { /* Esc, or Alt-x as Esc followed by x */
             int next = getch();
             if (next >= 32 && next < 127 && a.input == INPUT_NONE)
@@ -563,25 +636,7 @@ static void on_input(void *ud)
             else if (next != ERR)
                 ungetch(next);
         }
-        if (a.input != INPUT_NONE) {
-            input_key(ch);
-            continue;
-        }
-        if (a.question[0]) {
-            if (ch == 'y' || ch == 'Y')
-                answer(true);
-            else if (ch == 'n' || ch == 'N' || ch == 27)
-                answer(false);
-            continue;
-        }
-        if (a.modal) {
-            if (!form_key(a.modal, a.opt->keys, ch))
-                a.modal = NULL;
-            continue;
-        }
-        action_id act_id = keymap_lookup(a.opt->keys, a.help ? CTX_DIALOG : CTX_TABLE, ch);
-        if (act_id != ACT_COUNT)
-            act(act_id);
+        handle_key(ch);
     }
     if (a.quit)
         net_quit();
@@ -589,6 +644,95 @@ static void on_input(void *ud)
         draw();
 }
 
+/* ---- --script: replay keys on a 20 ms timer in the same loop ---- */
+
+static struct {
+    int fd;
+    size_t next;
+    int64_t until_ms;    /* sleep or wait deadline */
+    bool waiting;
+    int wait_ms;
+    char failure[400];
+} sc = { .fd = -1, .wait_ms = 10000 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool screen_shows(const char *text)
+{
+    if (a.dirty)
+        draw();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return false;
+    ui_screen_text(f);
+    fclose(f);
+    bool hit = buf && strstr(buf, text);
+    free(buf);
+    return hit;
+}
+
+static void on_script_tick(void *ud)
+{
+    (void)ud;
+    uint64_t ticks;
+    while (read(sc.fd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
+        ;
+    const script *s = a.opt->script;
+    int64_t now = now_ms();
+    while (sc.next < s->n && !a.quit) {
+        const script_step *st = &s->steps[sc.next];
+        if (st->kind == STEP_KEY) {
+            handle_key(st->key);
+            sc.next++;
+            /* one key per tick while a reply may be due, like a person typing */
+            break;
+        }
+        if (st->kind == STEP_SLEEP || st->kind == STEP_WAIT) {
+            if (!sc.waiting) {
+                sc.waiting = true;
+                sc.until_ms = now + (st->kind == STEP_SLEEP ? st->ms : sc.wait_ms);
+            }
+            if (st->kind == STEP_WAIT && screen_shows(st->text)) {
+                sc.waiting = false;
+                sc.next++;
+                continue;
+            }
+            if (now < sc.until_ms)
+                break;
+            sc.waiting = false;
+            if (st->kind == STEP_WAIT) {
+                snprintf(sc.failure, sizeof sc.failure, "script line %d: the screen never showed \"%s\"", st->line,
+                         st->text);
+                a.exit_code = 3;
+                a.quit = true;
+                break;
+            }
+            sc.next++;
+            continue;
+        }
+        if (st->kind == STEP_TIMEOUT)
+            sc.wait_ms = st->ms;
+        if (st->kind == STEP_SAVE && !write_screen(st->text)) {
+            snprintf(sc.failure, sizeof sc.failure, "script line %d: could not write %s: %s", st->line, st->text,
+                     strerror(errno));
+            a.exit_code = 3;
+            a.quit = true;
+            break;
+        }
+        sc.next++;
+    }
+    if (a.quit)
+        net_quit();
+    if (a.dirty)
+        draw();
+}
 /* SIGWINCH arrives as a readable signalfd, in the same loop as the keys:
  * resize curses to the terminal's new size and redraw at once. */
 static int winch_fd = -1;
@@ -727,6 +871,12 @@ int app_run(const app_options *opt)
     winch_fd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
     if (winch_fd >= 0)
         net_watch_fd(winch_fd, on_winch, NULL);
+    if (opt->script) {
+        sc.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        struct itimerspec its = { { 0, 20 * 1000000 }, { 0, 20 * 1000000 } };
+        if (sc.fd >= 0 && timerfd_settime(sc.fd, 0, &its, NULL) == 0)
+            net_watch_fd(sc.fd, on_script_tick, NULL);
+    }
     static const char *const topics[] = { "carrier.changed", "interconnect.changed", "contact.changed",
                                           "credit_alert.changed", "service.changed" };
     for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
@@ -734,7 +884,11 @@ int app_run(const app_options *opt)
     net_run();
     if (winch_fd >= 0)
         close(winch_fd);
+    if (sc.fd >= 0)
+        close(sc.fd);
     endwin();
+    if (sc.failure[0])
+        fprintf(stderr, "didtron: %s\n", sc.failure);
     if (a.exit_code && a.toast[0])
         fprintf(stderr, "didtron: %s\n", a.toast);
     free(a.yes_ud);

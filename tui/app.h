@@ -18,6 +18,8 @@ typedef struct {
     bool read_only;
     theme_kind theme;
     keymap *keys;
+    const struct script *script; /* --script: keys to replay (NULL: none) */
+    const char *screen_dir;   /* where save-screen writes (NULL: the state dir) */
 } app_options;
 
 /* Run the console until quit. Returns the process exit code. */

@@ -9,6 +9,7 @@
  * without asking. Keymaps: keymaps/default.keys, then --keymap NAME's file,
  * then $XDG_CONFIG_HOME/didtron/keymap — later bindings win.
  */
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "script.h"
 
 #ifndef DIDTRON_KEYMAP_DIR
 #define DIDTRON_KEYMAP_DIR "keymaps"
@@ -27,8 +29,41 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: didtron [--url ws://HOST:PORT/ws] [--user NAME] [--read-only]\n"
                "               [--theme dark|light|system] [--keymap default|vim|emacs]\n"
+               "               [--script FILE]   (keys to replay: see tui/script.h)\n"
                "password: DIDTRON_PASSWORD or a prompt; the session token is cached in\n"
                "$XDG_STATE_HOME/didtron/token (mode 0600)\n");
+}
+
+/* A whole small file (a script), NUL-terminated; NULL on error. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, got;
+    char chunk[4096];
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + got + 1 > cap || len + got > (1u << 20)) {
+            cap = (len + got + 1) * 2;
+            char *p = len + got > (1u << 20) ? NULL : realloc(buf, cap);
+            if (!p) {
+                free(buf);
+                fclose(f);
+                errno = EFBIG;
+                return NULL;
+            }
+            buf = p;
+        }
+        memcpy(buf + len, chunk, got);
+        len += got;
+    }
+    fclose(f);
+    if (!buf)
+        buf = calloc(1, 1);
+    else
+        buf[len] = '\0';
+    return buf;
 }
 
 static void path_in(char *buf, size_t n, const char *xdg_var, const char *fallback, const char *leaf)
@@ -105,6 +140,8 @@ int main(int argc, char **argv)
 {
     app_options opt = { .url = "ws://127.0.0.1:7480/ws", .theme = THEME_DARK };
     const char *keymap_name = "default";
+    const char *script_path = NULL;
+    script replay = { 0 };
     const char *user = getenv("USER");
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -123,6 +160,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(arg, "--keymap") && val) {
             keymap_name = val;
             i++;
+        } else if (!strcmp(arg, "--script") && val) {
+            script_path = val;
+            i++;
         } else if (!strcmp(arg, "--theme") && val) {
             if (!theme_parse(val, &opt.theme)) {
                 fprintf(stderr, "didtron: --theme must be dark, light or system\n");
@@ -140,6 +180,22 @@ int main(int argc, char **argv)
         return 2;
     }
     opt.user = user;
+    if (script_path) {
+        char *text = read_file(script_path);
+        char err[2048];
+        if (!text) {
+            fprintf(stderr, "didtron: cannot read %s: %s\n", script_path, strerror(errno));
+            return 2;
+        }
+        int bad = script_parse(&replay, text, script_path, err, sizeof err);
+        free(text);
+        if (bad) {
+            fprintf(stderr, "didtron: the script has errors:\n%s", bad < 0 ? "out of memory\n" : err);
+            script_free(&replay);
+            return 2;
+        }
+        opt.script = &replay;
+    }
     setlocale(LC_ALL, "");
     theme_set_utf8(!strcmp(nl_langinfo(CODESET), "UTF-8"));
 
@@ -166,5 +222,6 @@ int main(int argc, char **argv)
     free(password);
     free(token);
     keymap_free(opt.keys);
+    script_free(&replay);
     return rc;
 }

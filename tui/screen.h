@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "keymap.h"
 #include "layout.h"
@@ -79,6 +80,9 @@ void app_open_screen(screen *s);
 void app_confirm(const char *question, void (*yes)(void *ud), void *ud);
 /* A row of content tabs, the active one bracketed and accented. */
 void ui_tabs(int y, int x, int w, const char *const *names, int n, int active);
+/* The terminal's text as UTF-8 lines, trailing blanks cut (save-screen,
+ * --script's wait and save). 0, or -1 on a write error. */
+int ui_screen_text(FILE *out);
 /* A box with a title; returns the inside. */
 rect ui_box(rect r, const char *title, bool focused);
 

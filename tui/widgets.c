@@ -3,8 +3,11 @@
  * titled box, and the data table.
  */
 #include <curses.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "screen.h"
 #include "theme.h"
@@ -130,4 +133,40 @@ void ui_tabs(int y, int x, int w, const char *const *names, int n, int active)
         ui_put(y, at, lw, t == active ? STYLE_ACCENT : STYLE_MUTED, label);
         at += lw + 1;
     }
+}
+
+int ui_screen_text(FILE *out)
+{
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    if (rows <= 0 || cols <= 0 || cols > 4096)
+        return 0;
+    char *line = malloc((size_t)cols * MB_LEN_MAX * 2 + 2);
+    if (!line)
+        return -1;
+    for (int y = 0; y < rows; y++) {
+        size_t off = 0, keep = 0;
+        for (int x = 0; x < cols; x++) {
+            cchar_t cc;
+            wchar_t wch[CCHARW_MAX + 1] = { 0 };
+            attr_t at;
+            short pair;
+            if (mvin_wch(y, x, &cc) == ERR || getcchar(&cc, wch, &at, &pair, NULL) == ERR)
+                continue;
+            if (wcwidth(wch[0]) == 0 && x > 0)
+                continue; /* the second cell of a wide character */
+            for (int k = 0; wch[k] && k < CCHARW_MAX; k++) {
+                mbstate_t ms = { 0 };
+                size_t n = wcrtomb(line + off, wch[k], &ms);
+                if (n != (size_t)-1)
+                    off += n;
+            }
+            if (wch[0] != L' ')
+                keep = off;
+        }
+        line[keep] = '\0'; /* no trailing blanks */
+        fprintf(out, "%s\n", line);
+    }
+    free(line);
+    return ferror(out) ? -1 : 0;
 }

@@ -360,6 +360,42 @@ live_disabled() { screen | grep "night-op" | grep -q " yes"; }
 check "and the list shows it live" retry live_disabled
 keys C-w
 
+# --script replays keys (golden-screen tests): it waits for text, saves
+# the screen as text, F12 (save-screen) writes a dated copy, and C-q quits.
+cat > "$work/demo.script" <<SCRIPT
+wait connected
+keys / a c m e Enter
+wait 1 of 1
+keys Enter
+wait Customer balance
+save $work/golden.txt
+key F12
+wait screen saved to
+key C-q
+SCRIPT
+tmux -S "$sock" new-session -d -s scripted -x 120 -y 30 \
+    "env DIDTRON_PASSWORD=admin XDG_STATE_HOME=$work/state3 LANG=C.UTF-8 TERM=xterm-256color \
+     '$DIDTRON_CONSOLE_BIN' --url ws://127.0.0.1:$port/ws --user admin --script $work/demo.script; \
+     echo \$? > $work/script-exit; sleep 30"
+retry_long() { local d=$((SECONDS + 30)); while ((SECONDS < d)); do "$@" && return 0; sleep 0.2; done; return 1; }
+exit_code_is() { test "$(cat "$work/$1" 2>/dev/null)" = "$2"; }
+check "a script runs to its C-q and exits 0" retry_long exit_code_is script-exit 0
+check "its saved screen is the carrier's text" grep -q "Carrier Management / Acme Telecom" "$work/golden.txt"
+check "with the three columns" grep -q "Credit Settings" "$work/golden.txt"
+check "one line per terminal row" test "$(wc -l < "$work/golden.txt")" = 30
+check "F12 wrote a dated screen file" bash -c "ls '$work/state3/didtron/'screen-*.txt >/dev/null 2>&1"
+printf 'timeout 500\nwait Nothing shows this\nkey C-q\n' > "$work/fail.script"
+tmux -S "$sock" new-session -d -s failing -x 120 -y 30 \
+    "env DIDTRON_PASSWORD=admin XDG_STATE_HOME=$work/state3 LANG=C.UTF-8 \
+     '$DIDTRON_CONSOLE_BIN' --url ws://127.0.0.1:$port/ws --user admin --script $work/fail.script \
+     2> $work/fail.err; echo \$? > $work/fail-exit; sleep 30"
+check "a wait that never comes true exits 3" retry_long exit_code_is fail-exit 3
+check "and says which line" grep -q "script line 2: the screen never showed" "$work/fail.err"
+printf 'keys Down Bogus\n' > "$work/bad.script"
+bad_script() { ! DIDTRON_PASSWORD=x "$DIDTRON_CONSOLE_BIN" --user admin --script "$work/bad.script" 2>"$work/bad.err" &&
+    grep -q "bad.script:1: unknown key" "$work/bad.err"; }
+check "a bad script is refused before starting, with its line" bad_script
+
 # A customer user lands on its own carrier and sees no administration.
 token="$(curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' \
     -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"admin","password":"admin"}}' |
