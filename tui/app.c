@@ -39,6 +39,8 @@ static struct {
     const app_options *opt;
     layout lay;
     bool dirty, quit, help, submenu;
+    bool rail;                  /* the menu has the focus */
+    int rail_sel;               /* its highlighted entry (index into menu[]) */
     int exit_code;
     net_state conn;
     input_mode input;
@@ -289,6 +291,36 @@ static void draw_tabs(void)
     }
 }
 
+/* The sub-menu: headings (no list) and the lists the : commands open. */
+static const struct {
+    const char *text, *title, *list;
+} menu[] = {
+    { " CARRIERS", NULL, NULL }, { "Carriers", "Carriers", "carriers" }, { "Services", "Services", "services" },
+    { "Trunk groups", "Trunk groups", "trunk-groups" }, { "", NULL, NULL }, { " SETTINGS", NULL, NULL },
+    { "Users", "Users", "users" }, { "Audit log", "Audit log", "audit" },
+};
+
+/* How many menu lines this role sees. */
+static int menu_shown(void)
+{
+    return is_admin() ? (int)(sizeof menu / sizeof menu[0]) : is_customer() ? 2 : 4;
+}
+
+/* Move the rail's highlight by dir to the next entry that opens a list. */
+static void rail_move(int dir)
+{
+    int n = menu_shown(), i = a.rail_sel;
+    for (int step = 0; step < n; step++) {
+        i += dir;
+        if (i < 0 || i >= n)
+            return;
+        if (menu[i].list) {
+            a.rail_sel = i;
+            return;
+        }
+    }
+}
+
 static void draw_rail(void)
 {
     static const char *const icons_utf8[] = { "☎", "⚠", "$", "✉", "⚙" };
@@ -299,28 +331,27 @@ static void draw_rail(void)
         char cell[16];
         snprintf(cell, sizeof cell, " %s", y < 5 ? (g->utf8 ? icons_utf8[y] : icons_ascii[y]) : "");
         ui_put(r.y + y, r.x, r.w - 1, y == 0 ? STYLE_ACCENT : STYLE_MUTED, cell);
-        ui_put(r.y + y, r.x + r.w - 1, 1, STYLE_MUTED, g->vline);
+        ui_put(r.y + y, r.x + r.w - 1, 1, a.rail ? STYLE_ACCENT : STYLE_MUTED, g->vline);
     }
-    /* The sub-menu lists what the : commands open; the active one is marked. */
-    static const char *const entries[][2] = {
-        { " CARRIERS", NULL }, { "Carriers", "Carriers" }, { "Services", "Services" },
-        { "Trunk groups", "Trunk groups" }, { "", NULL }, { " SETTINGS", NULL }, { "Users", "Users" },
-        { "Audit log", "Audit log" },
-    };
-    int shown = is_admin() ? (int)(sizeof entries / sizeof entries[0]) : is_customer() ? 2 : 4;
+    /* The sub-menu lists what the : commands open; the active one is
+     * marked ›, the rail's highlight (when it has the focus) is reversed
+     * and marked ▸, so neither depends on colour. */
+    int shown = menu_shown();
     rect s = a.lay.submenu;
     const char *current = active() ? active()->title : "";
     for (int y = 0; y < s.h && s.w > 0; y++) {
         char text[48] = "";
         int st = STYLE_NORMAL;
         if (y < shown) {
-            if (!entries[y][1]) {
-                snprintf(text, sizeof text, "%s", entries[y][0]);
+            if (!menu[y].list) {
+                snprintf(text, sizeof text, "%s", menu[y].text);
                 st = STYLE_TITLE;
             } else {
-                bool on = !strcmp(current, entries[y][1]);
-                snprintf(text, sizeof text, " %s %s", on ? (g->utf8 ? "›" : ">") : " ", entries[y][0]);
-                st = on ? STYLE_ACCENT : STYLE_NORMAL;
+                bool on = !strcmp(current, menu[y].title);
+                bool hi = a.rail && y == a.rail_sel;
+                snprintf(text, sizeof text, "%s%s %s", hi ? (g->utf8 ? "▸" : "*") : " ",
+                         on ? (g->utf8 ? "›" : ">") : " ", menu[y].text);
+                st = hi ? STYLE_SELECTED : on ? STYLE_ACCENT : STYLE_NORMAL;
             }
         }
         ui_put(s.y + y, s.x, s.w - 1, st, text);
@@ -347,7 +378,8 @@ static void draw_dock(void)
     if (active())
         active()->ops->footer(active(), foot, sizeof foot);
     snprintf(left, sizeof left, " %s", foot);
-    const char *hints = a.active == 0 ? "[Enter Open] [/ Filter] [s Sort] [: Cmd] [? Help] [C-q Quit] "
+    const char *hints = a.rail ? "[Up/Down Move] [Enter Open] [Esc Back] [? Help] [C-q Quit] "
+                      : a.active == 0 ? "[Enter Open] [/ Filter] [s Sort] [: Cmd] [? Help] [C-q Quit] "
                                       : "[Left/Right Tabs] [M-1 List] [C-w Close] [? Help] [C-q Quit] ";
     int hw = utf8_width(hints);
     ui_put(r.y, r.x, r.w, STYLE_NORMAL, left);
@@ -448,6 +480,43 @@ static void save_screen(void)
 
 /* ---- actions ---- */
 
+static void run_command(const char *cmd);
+
+static void focus_rail(void)
+{
+    a.rail = true;
+    a.submenu = true; /* a hidden sub-menu comes back to be chosen from */
+    /* Start on the entry of the open list, else the first. */
+    const char *current = active() ? active()->title : "";
+    a.rail_sel = 1;
+    for (int i = 0; i < menu_shown(); i++)
+        if (menu[i].title && !strcmp(current, menu[i].title))
+            a.rail_sel = i;
+}
+
+/* A key while the rail has the focus: true when the rail used it. */
+static bool rail_key(int ch)
+{
+    action_id r = keymap_lookup(a.opt->keys, CTX_RAIL, ch);
+    a.dirty = true;
+    switch (r) {
+    case ACT_UP: rail_move(-1); return true;
+    case ACT_DOWN: rail_move(1); return true;
+    case ACT_FIRST: a.rail_sel = 0; rail_move(1); return true;
+    case ACT_LAST: a.rail_sel = menu_shown(); rail_move(-1); return true;
+    case ACT_OPEN:
+        a.rail = false;
+        if (menu[a.rail_sel].list)
+            run_command(menu[a.rail_sel].list);
+        return true;
+    case ACT_NEXT_PANE:
+    case ACT_BACK:
+    case ACT_RIGHT: a.rail = false; return true;
+    case ACT_LEFT: a.rail = false; a.submenu = false; return true; /* collapse */
+    default: return false;
+    }
+}
+
 static void run_command(const char *cmd)
 {
     if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
@@ -497,6 +566,7 @@ static void act(action_id act)
         a.inlen = strlen(a.inbuf);
         return;
     case ACT_TOGGLE_MENU: a.submenu = !a.submenu; return;
+    case ACT_FOCUS_RAIL: focus_rail(); return;
     case ACT_SAVE_SCREEN: save_screen(); return;
     case ACT_THEME: {
         theme_kind k = (theme_kind)((a.opt->theme + 1) % 3);
@@ -522,7 +592,10 @@ static void act(action_id act)
             a.active = i;
         return;
     }
-    if (s && !s->ops->action(s, act, a.lay.content.h - 1) && (action_flags(act) & (ACTION_EDITS | ACTION_DANGEROUS)))
+    bool handled = s && s->ops->action(s, act, a.lay.content.h - 1);
+    if (!handled && act == ACT_PREV_PANE) /* S-Tab past the content's first pane: the menu */
+        focus_rail();
+    else if (!handled && (action_flags(act) & (ACTION_EDITS | ACTION_DANGEROUS)))
         app_toast("nothing to edit here yet");
 }
 
@@ -619,7 +692,9 @@ static void handle_key(int ch)
             a.modal = NULL;
         return;
     }
-    action_id act_id = keymap_lookup(a.opt->keys, a.help ? CTX_DIALOG : CTX_TABLE, ch);
+    if (a.rail && !a.help && rail_key(ch))
+        return;
+    action_id act_id = keymap_lookup(a.opt->keys, a.help ? CTX_DIALOG : a.rail ? CTX_RAIL : CTX_TABLE, ch);
     if (act_id != ACT_COUNT)
         act(act_id);
 }

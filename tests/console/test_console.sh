@@ -292,6 +292,17 @@ keys Enter
 check "and runs it" wait_for "Carriers / Trunk Groups"
 keys C-w
 
+# The menu rail takes the keyboard: S-Tab (or F6) focuses it, Up/Down
+# move, Enter opens the list, Esc gives the focus back.
+keys BTab
+check "S-Tab from a list focuses the menu" wait_for "[Up/Down Move]"
+keys Down Down Enter
+check "Down Down Enter opens Trunk groups from the menu" wait_for "Carriers / Trunk Groups"
+keys C-w F6
+wait_for "[Up/Down Move]" >/dev/null
+keys Escape
+check "Esc gives the focus back to the list" wait_gone "[Up/Down Move]" 5
+
 # The rest of a carrier's records from the console: a new interconnect
 # (a tabbed form; a bad IP is caught before sending), its Media settings
 # (the server's range error lands beside ptime), a contact edited and
