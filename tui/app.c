@@ -922,7 +922,7 @@ int app_run(const app_options *opt)
         return 1;
     a.nws = 1;
     set_escdelay(25);
-    initscr();
+    theme_open_terminal();
     cbreak();
     noecho();
     nonl();

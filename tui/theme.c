@@ -1,8 +1,10 @@
 #include "theme.h"
 
 #include <curses.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <term.h>
 
 static int attrs[STYLE_COUNT];
 static glyphs g;
@@ -32,6 +34,30 @@ static bool terminal_is_light(void)
     return semi && (bg == 7 || bg == 15);
 }
 
+/* DIDTron blue, #2563EB. */
+#define ACCENT_RGB 0x2563EB
+
+bool theme_open_terminal(void)
+{
+    /* ncurses speaks 24-bit colour through a direct-colour terminfo entry
+     * ("xterm-direct"). When COLORTERM says the terminal has it but TERM
+     * names a 256-colour entry, use the direct sibling if one is installed. */
+    const char *ct = getenv("COLORTERM"), *term = getenv("TERM");
+    bool want = ct && (!strcmp(ct, "truecolor") || !strcmp(ct, "24bit"));
+    if (want && term && !strstr(term, "direct")) {
+        char direct[64];
+        snprintf(direct, sizeof direct, "%.*s-direct", (int)strcspn(term, "-"), term);
+        int err = 0;
+        if (setupterm(direct, 1, &err) == OK) {
+            del_curterm(cur_term);
+            if (newterm(direct, stdout, stdin))
+                return COLORS >= 0x1000000;
+        }
+    }
+    initscr();
+    return has_colors() && COLORS >= 0x1000000;
+}
+
 void theme_apply(theme_kind k)
 {
     const char *no_color = getenv("NO_COLOR");
@@ -50,17 +76,21 @@ void theme_apply(theme_kind k)
         return;
     start_color();
     use_default_colors();
-    short blue = COLORS >= 256 ? 27 : COLOR_BLUE;
-    short fg = light ? COLOR_BLACK : -1, bg = light ? COLOR_WHITE : -1;
-    short muted = (short)(COLORS >= 256 ? (light ? 244 : 245) : (light ? COLOR_BLACK : COLOR_WHITE));
-    init_pair(1, fg, bg);
-    init_pair(2, COLOR_WHITE, blue);
-    init_pair(3, blue, bg);
-    init_pair(4, muted, bg);
-    init_pair(5, COLOR_WHITE, blue);
-    init_pair(6, light ? COLOR_BLACK : COLOR_WHITE, bg);
-    init_pair(7, COLOR_GREEN, bg);
-    init_pair(8, COLOR_RED, bg);
+    /* Truecolor: the exact accent (colour numbers are RGB values above 7);
+     * 256 colours: 27, the nearest (#005fff); else plain blue. */
+    bool direct = COLORS >= 0x1000000;
+    int blue = direct ? ACCENT_RGB : COLORS >= 256 ? 27 : COLOR_BLUE;
+    int fg = light ? COLOR_BLACK : -1, bg = light ? COLOR_WHITE : -1;
+    int muted = direct ? (light ? 0x808080 : 0x8A8A8A)
+              : COLORS >= 256 ? (light ? 244 : 245) : (light ? COLOR_BLACK : COLOR_WHITE);
+    init_extended_pair(1, fg, bg);
+    init_extended_pair(2, COLOR_WHITE, blue);
+    init_extended_pair(3, blue, bg);
+    init_extended_pair(4, muted, bg);
+    init_extended_pair(5, COLOR_WHITE, blue);
+    init_extended_pair(6, light ? COLOR_BLACK : COLOR_WHITE, bg);
+    init_extended_pair(7, COLOR_GREEN, bg);
+    init_extended_pair(8, COLOR_RED, bg);
     attrs[STYLE_NORMAL] = COLOR_PAIR(1);
     attrs[STYLE_HEADER] = COLOR_PAIR(2) | A_BOLD;
     attrs[STYLE_ACCENT] = COLOR_PAIR(3) | A_BOLD;

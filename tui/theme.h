@@ -28,6 +28,10 @@ bool theme_parse(const char *name, theme_kind *out);
 const char *theme_name(theme_kind k);
 /* After initscr(): set up colour pairs (or none under NO_COLOR). */
 void theme_apply(theme_kind k);
+/* Start curses (instead of initscr): with COLORTERM=truecolor|24bit and a
+ * direct-colour sibling of $TERM installed ("xterm-direct"), in 24-bit
+ * colour. True when colours are 24-bit. */
+bool theme_open_terminal(void);
 /* The curses attributes of a style. */
 int theme_attr(style s);
 

@@ -407,6 +407,25 @@ bad_script() { ! DIDTRON_PASSWORD=x "$DIDTRON_CONSOLE_BIN" --user admin --script
     grep -q "bad.script:1: unknown key" "$work/bad.err"; }
 check "a bad script is refused before starting, with its line" bad_script
 
+# Colour: the accent is colour 27 (nearest #2563EB) in 256 colours, and
+# exactly #2563EB when COLORTERM says truecolor (via xterm-direct).
+accent_256() { tmux -S "$sock" capture-pane -e -p -t console | grep -q "48;5;27m"; }
+check "256 colours: the header uses colour 27" accent_256
+tmux -S "$sock" new-session -d -s truecolor -x 120 -y 30 \
+    "env COLORTERM=truecolor TERM=xterm-256color DIDTRON_PASSWORD=admin XDG_STATE_HOME=$work/state4 LANG=C.UTF-8 \
+     '$DIDTRON_CONSOLE_BIN' --url ws://127.0.0.1:$port/ws --user admin; sleep 30"
+accent_rgb() { tmux -S "$sock" capture-pane -e -p -t truecolor | grep -q "48;2;37;99;235m"; }
+check "COLORTERM=truecolor: the header is exactly #2563EB" retry accent_rgb
+tmux -S "$sock" new-session -d -s nocolor -x 120 -y 30 \
+    "env NO_COLOR=1 TERM=xterm-256color DIDTRON_PASSWORD=admin XDG_STATE_HOME=$work/state4 LANG=C.UTF-8 \
+     '$DIDTRON_CONSOLE_BIN' --url ws://127.0.0.1:$port/ws --user admin; sleep 30"
+no_colour() {
+    local s; s="$(tmux -S "$sock" capture-pane -e -p -t nocolor)"
+    # 39/49 (default colours) are tmux's resets, not colour
+    grep -q "connected" <<<"$s" && grep -q $'\e\\[7m' <<<"$s" && ! grep -qE "[[;](3[0-7]|4[0-7])m|[34]8;[25];" <<<"$s"
+}
+check "NO_COLOR=1: no colour at all, reverse video for the header" retry no_colour
+
 # A customer user lands on its own carrier and sees no administration.
 token="$(curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' \
     -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"admin","password":"admin"}}' |
