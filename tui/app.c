@@ -51,6 +51,11 @@ static struct {
     screen *ws[MAX_WORKSPACES]; /* workspace tabs; 0 is the carriers list */
     int nws, active;
     form *modal;                /* an open edit form, drawn over the content */
+    struct {
+        bool active;
+        int field;              /* 0 user, 1 password */
+        char user[64], password[128], message[200];
+    } login;                    /* the login screen */
     char question[256];         /* an open yes/no dialog */
     void (*on_yes)(void *ud);
     void *yes_ud;
@@ -410,13 +415,39 @@ static void draw_help(rect r)
     }
 }
 
+static void draw_login(int rows, int cols)
+{
+    int w = cols < 64 ? cols : 64, h = 11;
+    rect box = { rows / 2 - h / 2, (cols - w) / 2, h, w };
+    rect in = ui_box(box, "DIDTron · log in", true);
+    for (int y = 0; y < in.h; y++)
+        ui_put(in.y + y, in.x, in.w, STYLE_NORMAL, "");
+    char line[200], stars[80];
+    snprintf(line, sizeof line, " Server    %s", a.opt->url);
+    ui_put(in.y, in.x, in.w, STYLE_MUTED, line);
+    snprintf(line, sizeof line, " Username  %s%s", a.login.user, a.login.field == 0 ? "_" : "");
+    ui_put(in.y + 2, in.x, in.w, a.login.field == 0 ? STYLE_SELECTED : STYLE_NORMAL, line);
+    size_t n = strlen(a.login.password);
+    memset(stars, '*', n < sizeof stars - 1 ? n : sizeof stars - 1);
+    stars[n < sizeof stars - 1 ? n : sizeof stars - 1] = '\0';
+    snprintf(line, sizeof line, " Password  %s%s", stars, a.login.field == 1 ? "_" : "");
+    ui_put(in.y + 3, in.x, in.w, a.login.field == 1 ? STYLE_SELECTED : STYLE_NORMAL, line);
+    ui_put(in.y + 5, in.x + 1, in.w - 2, STYLE_BAD, a.login.message);
+    const char *state = a.conn == NET_NEEDS_LOGIN || a.conn == NET_AUTH_FAILED ? "connected, not logged in"
+                      : a.conn == NET_RECONNECTING ? "reconnecting…" : "connecting…";
+    ui_put(in.y + 6, in.x + 1, in.w - 2, STYLE_MUTED, state);
+    ui_put(in.y + 8, in.x + 1, in.w - 2, STYLE_ACCENT, "[Enter] Log in   [Tab] Next field   [C-q] Quit");
+}
+
 static void draw(void)
 {
     int rows, cols;
     getmaxyx(stdscr, rows, cols);
     layout_compute(rows, cols, a.submenu, &a.lay);
     erase();
-    if (a.lay.too_small) {
+    if (a.login.active && !a.lay.too_small) {
+        draw_login(rows, cols);
+    } else if (a.lay.too_small) {
         char msg[64];
         snprintf(msg, sizeof msg, "terminal too small: need 80x24 (now %dx%d)", cols, rows);
         mvaddnstr(rows / 2, 0, msg, cols);
@@ -665,10 +696,47 @@ static void input_key(int ch)
 
 /* One key, from the terminal or a script. Esc+x arrives already as M-x
  * from a script; from the terminal on_input folds it. */
+static void login_key(int ch)
+{
+    action_id act_id = keymap_lookup(a.opt->keys, CTX_FORM, ch);
+    char *v = a.login.field ? a.login.password : a.login.user;
+    size_t cap = a.login.field ? sizeof a.login.password : sizeof a.login.user, len = strlen(v);
+    a.dirty = true;
+    if (act_id == ACT_QUIT) {
+        a.quit = true;
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        if (!a.login.user[0]) {
+            snprintf(a.login.message, sizeof a.login.message, "the username is required");
+            a.login.field = 0;
+        } else if (a.login.field == 0 && !a.login.password[0]) {
+            a.login.field = 1;
+        } else {
+            a.login.active = false;
+            a.login.message[0] = '\0';
+            net_login(a.login.user, a.login.password);
+            memset(a.login.password, 0, sizeof a.login.password);
+            a.login.field = 1;
+        }
+    } else if (act_id == ACT_NEXT_PANE || act_id == ACT_PREV_PANE) {
+        a.login.field = !a.login.field;
+    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        while (len > 0 && ((unsigned char)v[len - 1] & 0xC0) == 0x80)
+            len--;
+        v[len > 0 ? len - 1 : 0] = '\0';
+    } else if (ch >= 32 && ch < 256 && len + 1 < cap) {
+        v[len] = (char)ch;
+        v[len + 1] = '\0';
+    }
+}
+
 static void handle_key(int ch)
 {
     if (ch == KEY_RESIZE) {
         a.dirty = true;
+        return;
+    }
+    if (a.login.active) {
+        login_key(ch);
         return;
     }
     if (a.input != INPUT_NONE) {
@@ -879,6 +947,12 @@ static void on_state(void *ud, net_state st, const char *detail)
             landed = true;
             app_open_carrier((long long)json_integer_value(carrier), "my carrier");
         }
+    } else if ((st == NET_AUTH_FAILED || st == NET_NEEDS_LOGIN) && a.opt->login_screen) {
+        /* Ask (again) in the console; the tabs stay as they are. */
+        a.login.active = true;
+        a.login.field = a.login.user[0] ? 1 : 0;
+        if (st == NET_AUTH_FAILED)
+            snprintf(a.login.message, sizeof a.login.message, "login refused: %.160s", detail ? detail : "");
     } else if (st == NET_AUTH_FAILED) {
         snprintf(a.toast, sizeof a.toast, "login refused: %s", detail ? detail : "");
         a.exit_code = 2;
@@ -917,6 +991,11 @@ int app_run(const app_options *opt)
     memset(&a, 0, sizeof a);
     a.opt = opt;
     a.submenu = true;
+    if (opt->login_screen) {
+        a.login.active = true;
+        snprintf(a.login.user, sizeof a.login.user, "%s", opt->user ? opt->user : "");
+        a.login.field = a.login.user[0] ? 1 : 0;
+    }
     a.ws[0] = list_screen_new(list_by_name("carriers"));
     if (!a.ws[0])
         return 1;

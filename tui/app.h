@@ -16,6 +16,7 @@ typedef struct {
     const char *url, *user, *password, *token;
     const char *token_file;   /* where to cache the session token (NULL: don't) */
     bool read_only;
+    bool login_screen;        /* no password or token: ask in the console */
     theme_kind theme;
     keymap *keys;
     const struct script *script; /* --script: keys to replay (NULL: none) */

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -30,7 +29,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: didtron [--url ws://HOST:PORT/ws] [--user NAME] [--read-only]\n"
                "               [--theme dark|light|system] [--keymap default|vim|emacs]\n"
                "               [--script FILE]   (keys to replay: see tui/script.h)\n"
-               "password: DIDTRON_PASSWORD or a prompt; the session token is cached in\n"
+               "password: DIDTRON_PASSWORD, else the login screen; the session token is cached in\n"
                "$XDG_STATE_HOME/didtron/token (mode 0600)\n");
 }
 
@@ -94,26 +93,6 @@ static char *cached_token(const char *file, const char *user)
     return result;
 }
 
-static char *prompt_password(const char *user)
-{
-    if (!isatty(STDIN_FILENO))
-        return NULL;
-    struct termios old, quiet;
-    fprintf(stderr, "password for %s: ", user);
-    tcgetattr(STDIN_FILENO, &old);
-    quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)ECHO;
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    char buf[1100];
-    char *got = fgets(buf, sizeof buf, stdin);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    fprintf(stderr, "\n");
-    if (!got)
-        return NULL;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return strdup(buf);
-}
-
 static int load_keymaps(keymap *k, const char *name)
 {
     char path[1024], err[2048] = "";
@@ -175,10 +154,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!user || !*user) {
+    if ((!user || !*user) && !isatty(STDIN_FILENO)) {
         fprintf(stderr, "didtron: --user NAME is needed\n");
         return 2;
     }
+    if (!user)
+        user = ""; /* the login screen asks */
     opt.user = user;
     if (script_path) {
         char *text = read_file(script_path);
@@ -209,9 +190,9 @@ int main(int argc, char **argv)
     opt.token_file = token_file;
     char *token = cached_token(token_file, user);
     char *password = getenv("DIDTRON_PASSWORD") ? strdup(getenv("DIDTRON_PASSWORD")) : NULL;
-    if (!password && !token)
-        password = prompt_password(user);
-    if (!password && !token) {
+    if (!password && !token && isatty(STDIN_FILENO))
+        opt.login_screen = true; /* the console asks */
+    else if (!password && !token) {
         fprintf(stderr, "didtron: no password (set DIDTRON_PASSWORD or run in a terminal)\n");
         keymap_free(opt.keys);
         return 2;

@@ -231,7 +231,10 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         n.wsi = wsi;
-        queue_login();
+        if (n.token || n.password)
+            queue_login();
+        else
+            set_state(NET_NEEDS_LOGIN, NULL);
         lws_callback_on_writable(wsi);
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE: {
@@ -260,7 +263,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_CLIENT_CLOSED:
         n.wsi = NULL;
         fail_sent();
-        if (!n.quit && n.state != NET_AUTH_FAILED) {
+        if (!n.quit && n.state != NET_AUTH_FAILED && n.state != NET_NEEDS_LOGIN) {
             set_state(NET_RECONNECTING, in && reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR ? (const char *)in : NULL);
             schedule_reconnect();
         }
@@ -405,6 +408,23 @@ int net_start(const char *url, const char *user, const char *password, const cha
     connect_now(NULL);
     lws_sul_schedule(n.ctx, 0, &n.tick_timer, tick, 1000 * 1000);
     return 0;
+}
+
+void net_login(const char *user, const char *password)
+{
+    snprintf(n.user, sizeof n.user, "%s", user);
+    free(n.password);
+    n.password = strdup(password);
+    free(n.token);
+    n.token = NULL;
+    if (n.wsi) {
+        set_state(NET_CONNECTING, NULL);
+        queue_login();
+        kick_writes();
+    } else {
+        set_state(NET_RECONNECTING, NULL);
+        schedule_reconnect();
+    }
 }
 
 static watch watches[4];

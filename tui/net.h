@@ -19,6 +19,7 @@ typedef enum {
     NET_READY,        /* connected and logged in */
     NET_RECONNECTING, /* lost; trying again with backoff */
     NET_AUTH_FAILED,  /* the server refused the login: nothing more to try */
+    NET_NEEDS_LOGIN,  /* connected, no credentials yet: call net_login() */
 } net_state;
 
 typedef struct {
@@ -33,10 +34,14 @@ typedef struct {
  * Both borrowed for the duration of the callback. */
 typedef void (*net_reply_fn)(void *ud, json_t *result, json_t *error);
 
-/* url: ws://host:port/path. password may be NULL when token is set.
+/* url: ws://host:port/path. With neither password nor token the
+ * connection opens and waits (NET_NEEDS_LOGIN) for net_login().
  * Returns 0, or -1 with a message in err. */
 int net_start(const char *url, const char *user, const char *password, const char *token,
               const net_callbacks *cb, void *ud, char *err, size_t errlen);
+/* Log in as user with password (the login screen): on the open connection
+ * now, or as soon as it opens. Drops any cached token. */
+void net_login(const char *user, const char *password);
 /* Send a request (params stolen; NULL = {}). The reply arrives through fn;
  * a request lost with the connection is answered with an error object
  * {"code":-1,"message":"connection lost"}. */

@@ -426,6 +426,21 @@ no_colour() {
 }
 check "NO_COLOR=1: no colour at all, reverse video for the header" retry no_colour
 
+# With no password and no cached token the console asks on its login
+# screen; a refused login says why and asks again.
+tmux -S "$sock" new-session -d -s login -x 100 -y 30 \
+    "env -u DIDTRON_PASSWORD XDG_STATE_HOME=$work/state5 LANG=C.UTF-8 \
+     '$DIDTRON_CONSOLE_BIN' --url ws://127.0.0.1:$port/ws --user admin; sleep 30"
+lscreen() { tmux -S "$sock" capture-pane -p -t login; }
+lwait() { local d=$((SECONDS + 15)); while ((SECONDS < d)); do lscreen | grep -qF -- "$1" && return 0; sleep 0.2; done; return 1; }
+lkeys() { local k; for k in "$@"; do tmux -S "$sock" send-keys -t login "$k"; sleep 0.05; done; }
+check "the login screen asks for the password" lwait "DIDTron · log in"
+lkeys w r o n g Enter
+check "a wrong password is refused on the screen" lwait "login refused"
+lkeys a d m i n Enter
+check "the right one logs in" lwait "16 of 16"
+check "and the token is cached" test -s "$work/state5/didtron/token"
+
 # A customer user lands on its own carrier and sees no administration.
 token="$(curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' \
     -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"admin","password":"admin"}}' |
