@@ -108,7 +108,15 @@ void table_draw(const table_model *t, rect r, bool focused, const char *empty_te
 
 void ui_kv(rect in, const kv *items, int n, int skip)
 {
-    int label_w = in.w >= 50 ? 23 : in.w >= 40 ? 20 : in.w / 2;
+    /* The longest label and a blank, within a share of the width that
+     * leaves the values room. */
+    int longest = 0;
+    for (int k = 0; k < n; k++) {
+        int lw = utf8_width(items[k].label);
+        longest = lw > longest ? lw : longest;
+    }
+    int cap = in.w >= 50 ? 23 : in.w * 11 / 20;
+    int label_w = longest + 2 < cap ? longest + 2 : cap;
     for (int i = 0; i < in.h; i++) {
         int k = i + skip;
         if (k >= n) {

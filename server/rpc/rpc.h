@@ -41,6 +41,16 @@ typedef struct {
     char actor_kind[12];       /* "user", "api_key", "system" */
 } rpc_session;
 
+/* An HTTP upload (POST /api/v1/cdrs, POST /api/v1/rating-plans/{id}/rates):
+ * the transport spools the request body to a file as it arrives and hands
+ * the method its path. Only the HTTP transport sets it; no client can. */
+typedef struct {
+    const char *path;          /* the body; read it, never write; the transport deletes it */
+    uint64_t size;             /* bytes */
+    bool gzip;                 /* Content-Encoding: gzip */
+    char content_type[64];     /* as sent, "" when absent */
+} rpc_upload;
+
 /* Changes a handler asks the transport to make to the connection. */
 typedef enum { SESSION_KEEP, SESSION_SET, SESSION_CLEAR } session_change;
 
@@ -64,6 +74,7 @@ typedef struct rpc_call {
 
     void *transport;           /* for subscribe/unsubscribe (inline only) */
     const void *method_data;   /* rpc_method.data: lets one handler serve several methods */
+    const rpc_upload *upload;  /* HTTP uploads only, else NULL */
 } rpc_call;
 
 typedef int (*rpc_handler)(rpc_call *c);
