@@ -197,6 +197,16 @@ void app_open_carrier(long long id, const char *name)
     open_record(id, carrier_detail_new, id, name);
 }
 
+static screen *make_deck(long long id, const char *name)
+{
+    return deck_view_new(id, name);
+}
+
+void app_open_deck(long long id, const char *name)
+{
+    open_record(TAB_ID_DECK(id), make_deck, id, name);
+}
+
 void app_open_interconnect(long long id, const char *name)
 {
     open_record(-id, interconnect_detail_new, id, name);
@@ -230,6 +240,12 @@ static bool is_customer(void)
 static bool admin_only(const char *name)
 {
     return !strcmp(name, "users") || !strcmp(name, "audit");
+}
+
+/* Lists a customer user may not open. */
+static bool staff_only(const char *name)
+{
+    return !strcmp(name, "rating-plans") || !strcmp(name, "trunk-groups");
 }
 
 /* Open a list in its own workspace tab, or go to the one already open. */
@@ -296,19 +312,40 @@ static void draw_tabs(void)
     }
 }
 
-/* The sub-menu: headings (no list) and the lists the : commands open. */
-static const struct {
+/* The sub-menu: headings (no list) and the lists the : commands open, with
+ * who sees them (0 everyone, 1 staff, 2 administrators). */
+typedef struct {
     const char *text, *title, *list;
-} menu[] = {
-    { " CARRIERS", NULL, NULL }, { "Carriers", "Carriers", "carriers" }, { "Services", "Services", "services" },
-    { "Trunk groups", "Trunk groups", "trunk-groups" }, { "", NULL, NULL }, { " SETTINGS", NULL, NULL },
-    { "Users", "Users", "users" }, { "Audit log", "Audit log", "audit" },
+    int who;
+} menu_entry;
+static const menu_entry menu[] = {
+    { " CARRIERS", NULL, NULL, 0 }, { "Carriers", "Carriers", "carriers", 0 },
+    { "Services", "Services", "services", 1 }, { "Trunk groups", "Trunk groups", "trunk-groups", 1 },
+    { "", NULL, NULL, 0 }, { " RATING", NULL, NULL, 0 }, { "Rating plans", "Rating plans", "rating-plans", 1 },
+    { "CDRs", "CDRs", "cdrs", 0 }, { "", NULL, NULL, 2 }, { " SETTINGS", NULL, NULL, 2 },
+    { "Users", "Users", "users", 2 }, { "Audit log", "Audit log", "audit", 2 },
 };
 
-/* How many menu lines this role sees. */
+static bool menu_visible(const menu_entry *m)
+{
+    return m->who == 0 || (m->who == 1 && !is_customer()) || (m->who == 2 && is_admin());
+}
+
+/* How many menu lines this role sees, and the i-th of them. */
 static int menu_shown(void)
 {
-    return is_admin() ? (int)(sizeof menu / sizeof menu[0]) : is_customer() ? 2 : 4;
+    int n = 0;
+    for (size_t i = 0; i < sizeof menu / sizeof menu[0]; i++)
+        n += menu_visible(&menu[i]);
+    return n;
+}
+
+static const menu_entry *menu_at(int k)
+{
+    for (size_t i = 0; i < sizeof menu / sizeof menu[0]; i++)
+        if (menu_visible(&menu[i]) && k-- == 0)
+            return &menu[i];
+    return &menu[0];
 }
 
 /* Move the rail's highlight by dir to the next entry that opens a list. */
@@ -319,7 +356,7 @@ static void rail_move(int dir)
         i += dir;
         if (i < 0 || i >= n)
             return;
-        if (menu[i].list) {
+        if (menu_at(i)->list) {
             a.rail_sel = i;
             return;
         }
@@ -348,14 +385,15 @@ static void draw_rail(void)
         char text[48] = "";
         int st = STYLE_NORMAL;
         if (y < shown) {
-            if (!menu[y].list) {
-                snprintf(text, sizeof text, "%s", menu[y].text);
+            const menu_entry *m = menu_at(y);
+            if (!m->list) {
+                snprintf(text, sizeof text, "%s", m->text);
                 st = STYLE_TITLE;
             } else {
-                bool on = !strcmp(current, menu[y].title);
+                bool on = !strcmp(current, m->title);
                 bool hi = a.rail && y == a.rail_sel;
                 snprintf(text, sizeof text, "%s%s %s", hi ? (g->utf8 ? "▸" : "*") : " ",
-                         on ? (g->utf8 ? "›" : ">") : " ", menu[y].text);
+                         on ? (g->utf8 ? "›" : ">") : " ", m->text);
                 st = hi ? STYLE_SELECTED : on ? STYLE_ACCENT : STYLE_NORMAL;
             }
         }
@@ -521,7 +559,7 @@ static void focus_rail(void)
     const char *current = active() ? active()->title : "";
     a.rail_sel = 1;
     for (int i = 0; i < menu_shown(); i++)
-        if (menu[i].title && !strcmp(current, menu[i].title))
+        if (menu_at(i)->title && !strcmp(current, menu_at(i)->title))
             a.rail_sel = i;
 }
 
@@ -537,8 +575,8 @@ static bool rail_key(int ch)
     case ACT_LAST: a.rail_sel = menu_shown(); rail_move(-1); return true;
     case ACT_OPEN:
         a.rail = false;
-        if (menu[a.rail_sel].list)
-            run_command(menu[a.rail_sel].list);
+        if (menu_at(a.rail_sel)->list)
+            run_command(menu_at(a.rail_sel)->list);
         return true;
     case ACT_NEXT_PANE:
     case ACT_BACK:
@@ -553,7 +591,7 @@ static void run_command(const char *cmd)
     if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
         a.quit = true;
     } else if (list_by_name(cmd)) {
-        if (admin_only(cmd) && !is_admin())
+        if ((admin_only(cmd) && !is_admin()) || (staff_only(cmd) && is_customer()))
             app_toast("your role cannot open that list");
         else
             open_list(cmd);
@@ -568,7 +606,7 @@ static void run_command(const char *cmd)
     } else if (cmd[0]) {
         char msg[256];
         snprintf(msg, sizeof msg, "unknown command \"%.80s\" (try :carriers :services :trunk-groups :users :audit"
-                                  " :theme light :q)", cmd);
+                                  " :rating-plans :cdrs :theme light :q)", cmd);
         app_toast(msg);
     }
 }
@@ -633,7 +671,8 @@ static void act(action_id act)
 /* Tab in the command line: complete to the longest unambiguous text. */
 static void complete_command(void)
 {
-    static const char *const commands[] = { "carriers", "services", "trunk-groups", "users", "audit", "theme dark",
+    static const char *const commands[] = { "carriers", "services", "trunk-groups", "rating-plans", "cdrs", "users",
+                                            "audit", "theme dark",
                                             "theme light", "theme system", "quit" };
     const char *first = NULL;
     size_t common = 0;
@@ -642,7 +681,7 @@ static void complete_command(void)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strncmp(commands[i], a.inbuf, a.inlen))
             continue;
-        if (admin_only(commands[i]) && !is_admin())
+        if ((admin_only(commands[i]) && !is_admin()) || (staff_only(commands[i]) && is_customer()))
             continue;
         if (!first) {
             first = commands[i];
@@ -936,6 +975,9 @@ static void on_state(void *ud, net_state st, const char *detail)
         if (!staff_topics && !is_customer()) {
             staff_topics = true;
             net_subscribe("trunk_group.changed");
+            net_subscribe("rating_plan.changed");
+            net_subscribe("rating_plan.import_progress");
+            net_subscribe("cdr.ingested");
         }
         if (!admin_topics && is_admin()) {
             admin_topics = true;

@@ -327,6 +327,12 @@ bool form_key(form *f, const keymap *k, int ch)
             fetching_form = NULL;
         return false;
     case ACT_SAVE:
+        if (f->submit && !f->saving && form_check(f)) {
+            if (!f->submit(f, form_params(f)))
+                return true; /* the message says why */
+            app_close_form(f);
+            return false;
+        }
         if (!f->saving && form_check(f)) {
             f->saving = true;
             saving_form = f;

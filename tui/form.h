@@ -62,6 +62,10 @@ struct form {
     bool creating;                 /* a new record: send every non-empty field, no version */
     void (*done)(void *ud);        /* after a successful save */
     void *ud;
+    /* Optional: send the save yourself (an import reads a file first).
+     * Gets the params (owned); returns false with f->message set when
+     * nothing was sent. The form then closes as after a save. */
+    bool (*submit)(struct form *f, json_t *params);
 };
 
 /* Set up f (fields borrowed, must outlive the form); values from record

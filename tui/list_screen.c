@@ -20,6 +20,7 @@ typedef struct {
                          * update costs only the cells that changed) */
     time_t loaded_at;
     unsigned generation;
+    json_t *scope;      /* filters every load carries (the rates of one plan), or NULL */
 } list_state;
 
 const char *json_path_text(json_t *item, const char *path, char *buf, size_t n)
@@ -153,8 +154,13 @@ static void load(screen *s, bool more)
         snprintf(sort, sizeof sort, "%s%s", st->t.sort_desc ? "-" : "", st->d->cols[st->t.sort_col].field);
         json_object_set_new(p, "sort", json_string(sort));
     }
-    if (st->t.filter[0] && st->d->search_filter)
-        json_object_set_new(p, "filter", search_params(st->d, st->t.filter));
+    json_t *filter = st->t.filter[0] && st->d->search_filter ? search_params(st->d, st->t.filter) : json_object();
+    if (st->scope)
+        json_object_update(filter, st->scope);
+    if (json_object_size(filter))
+        json_object_set_new(p, "filter", filter);
+    else
+        json_decref(filter);
     if (more) {
         json_object_set_new(p, "cursor", json_string(st->t.next_cursor));
     } else {
@@ -267,6 +273,7 @@ static void destroy(screen *s)
     app_close_form(&st->create);
     table_free(&st->t);
     json_decref(st->items);
+    json_decref(st->scope);
     free(st);
     free(s);
 }
@@ -307,6 +314,26 @@ screen *list_screen_new(const list_desc *d)
     snprintf(s->title, sizeof s->title, "%s", d->title);
     snprintf(s->crumb, sizeof s->crumb, "%s", d->crumb);
     return s;
+}
+
+screen *list_screen_new_scoped(const list_desc *d, json_t *scope, const char *title, const char *crumb)
+{
+    screen *s = list_screen_new(d);
+    if (!s) {
+        json_decref(scope);
+        return NULL;
+    }
+    list_state *st = s->state;
+    st->scope = scope;
+    snprintf(s->title, sizeof s->title, "%s", title);
+    snprintf(s->crumb, sizeof s->crumb, "%s", crumb);
+    return s;
+}
+
+json_t *list_screen_selected(screen *s)
+{
+    list_state *st = s->state;
+    return st->t.nrows ? json_array_get(st->items, st->t.selected) : NULL;
 }
 
 /* ---- the lists ---- */
@@ -453,6 +480,52 @@ static const form_field trunk_group_fields[] = {
     { "Description", "description", FIELD_TEXT, NULL, false },
 };
 
+static const char *const directions[] = { "customer", "supplier", NULL };
+static const char *const roundings[] = { "half_up", "up", "down", NULL };
+static const form_field plan_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false },
+    { "Currency", "currency", FIELD_TEXT, NULL, false },
+    { "Direction", "direction", FIELD_ENUM, directions, false },
+    { "Rounding", "rounding", FIELD_ENUM, roundings, false },
+    { "Notice days", "notice_days", FIELD_INT, NULL, false, FORM_ADVANCED },
+    { "Description", "description", FIELD_TEXT, NULL, false, FORM_ADVANCED },
+};
+static const table_column plan_cols[] = {
+    { "Name", "name", 18, 3, false },
+    { "Direction", "direction", 9, 0, false },
+    { "Cur", "currency", 4, 0, false },
+    { "Rounding", "rounding", 8, 0, false },
+    { "Rates", "rates", 9, 0, true },
+    { "Notice", "notice_days", 6, 0, true },
+    { "Description", "description", 16, 2, false },
+};
+static const table_column cdr_cols[] = {
+    { "Start", "start_time", 20, 0, false },
+    { "CDR id", "id", 14, 2, false },
+    { "Callee", "callee", 14, 1, false },
+    { "Dur", "duration", 5, 0, true },
+    { "Customer", "customer.cost", 11, 0, true },
+    { "Supplier", "supplier.cost", 11, 0, true },
+    { "Margin", "margin", 10, 0, true },
+    { "Rated", "customer.rated", 5, 0, false },
+};
+
+static void open_deck(json_t *item)
+{
+    app_open_deck((long long)json_integer_value(json_object_get(item, "id")),
+                  json_string_value(json_object_get(item, "name")));
+}
+
+static void open_cdr(json_t *item)
+{
+    const char *id = json_string_value(json_object_get(item, "id"));
+    if (id)
+        app_open_screen(cdr_view_new(id));
+}
+
+static const char *const plan_keys[] = { "direction", "currency", NULL };
+static const char *const cdr_keys[] = { "carrier_id", "interconnect_id", "answered", "rated", "from", "to", NULL };
+
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
 static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
 static const char *const user_keys[] = { "role", NULL };
@@ -470,10 +543,16 @@ static const list_desc known[] = {
     { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", user_keys, "user.created user.updated", NULL,
       NULL, "user.create", "New user", new_user_fields, N(new_user_fields), "user.update", "Edit user", user_fields,
       N(user_fields), "user.get" },
+    { "Rating plans", "Rating / Rating Plans", "rating_plan.list", plan_cols, N(plan_cols), 0, false, "q", plan_keys,
+      "rating_plan.changed", open_deck, NULL, "rating_plan.create", "New rating plan", plan_fields, N(plan_fields),
+      "rating_plan.update", "Edit rating plan", plan_fields, N(plan_fields), "rating_plan.get" },
+    { "CDRs", "Rating / CDRs", "cdr.list", cdr_cols, N(cdr_cols), -1, false, "q", cdr_keys, "cdr.ingested", open_cdr,
+      NULL },
     { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, NULL,
       "audit.recorded", open_audit, NULL },
 };
-static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "audit" };
+static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "rating-plans", "cdrs",
+                                           "audit" };
 
 const list_desc *list_by_name(const char *name)
 {

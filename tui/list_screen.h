@@ -36,6 +36,11 @@ typedef struct {
 } list_desc;
 
 screen *list_screen_new(const list_desc *d);
+/* The same list limited to scope (stolen), e.g. {"rating_plan_id": 3}:
+ * every load sends those filters besides the user's search. */
+screen *list_screen_new_scoped(const list_desc *d, json_t *scope, const char *title, const char *crumb);
+/* The loaded item under the selection (borrowed), or NULL. */
+json_t *list_screen_selected(screen *s);
 /* The text of one cell: the value at a dot path, as text. */
 const char *json_path_text(json_t *item, const char *path, char *buf, size_t n);
 

@@ -139,10 +139,12 @@ static void after_login(void *ud, json_t *result, json_t *error)
     json_decref(n.user_obj);
     n.user_obj = json_incref(json_object_get(result, "user"));
     n.backoff_ms = BACKOFF_MIN_MS;
-    if (json_array_size(n.topics)) {
-        pending *p = enqueue("subscribe", json_pack("{s:O}", "topics", n.topics), on_subscribed, NULL, true);
-        (void)p;
-    }
+    /* One request per topic: a topic the server refuses (an older server,
+     * a role that lost it) must not take the others down with it. */
+    size_t i;
+    json_t *topic;
+    json_array_foreach(n.topics, i, topic)
+        enqueue("subscribe", json_pack("{s:[O]}", "topics", topic), on_subscribed, NULL, true);
     set_state(NET_READY, NULL);
     kick_writes();
 }

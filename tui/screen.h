@@ -69,6 +69,14 @@ typedef struct {
     char value[96];
 } kv;
 void ui_kv(rect in, const kv *items, int n, int skip);
+/* Tab ids (screen.id) of record screens, so a record opens once: carriers
+ * are their id, interconnects its negative, rating plans below these. */
+#define TAB_ID_DECK(id) (-(1000000000000LL + (id)))
+/* A rating plan's deck (rates, import, quote). */
+screen *deck_view_new(long long id, const char *name);
+void app_open_deck(long long id, const char *name);
+/* One CDR with both sides and the margin (opened fresh each time). */
+screen *cdr_view_new(const char *id);
 /* Open an interconnect detail tab. */
 void app_open_interconnect(long long id, const char *name);
 screen *interconnect_detail_new(long long id, const char *name);
