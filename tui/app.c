@@ -245,7 +245,12 @@ static bool admin_only(const char *name)
 /* Lists a customer user may not open. */
 static bool staff_only(const char *name)
 {
-    return !strcmp(name, "rating-plans") || !strcmp(name, "trunk-groups");
+    static const char *const staff[] = { "rating-plans", "trunk-groups", "categories", "groups", "blacklists",
+                                         "release-causes", NULL };
+    for (const char *const *n = staff; *n; n++)
+        if (!strcmp(name, *n))
+            return true;
+    return false;
 }
 
 /* Open a list in its own workspace tab, or go to the one already open. */
@@ -321,6 +326,8 @@ typedef struct {
 static const menu_entry menu[] = {
     { " CARRIERS", NULL, NULL, 0 }, { "Carriers", "Carriers", "carriers", 0 },
     { "Services", "Services", "services", 1 }, { "Trunk groups", "Trunk groups", "trunk-groups", 1 },
+    { "Categories", "Categories", "categories", 1 }, { "Groups", "Groups", "groups", 1 },
+    { "Blacklists", "Blacklists", "blacklists", 1 }, { "Release causes", "Release causes", "release-causes", 1 },
     { "", NULL, NULL, 0 }, { " RATING", NULL, NULL, 0 }, { "Rating plans", "Rating plans", "rating-plans", 1 },
     { "CDRs", "CDRs", "cdrs", 0 }, { "", NULL, NULL, 2 }, { " SETTINGS", NULL, NULL, 2 },
     { "Users", "Users", "users", 2 }, { "Audit log", "Audit log", "audit", 2 },
@@ -671,7 +678,8 @@ static void act(action_id act)
 /* Tab in the command line: complete to the longest unambiguous text. */
 static void complete_command(void)
 {
-    static const char *const commands[] = { "carriers", "services", "trunk-groups", "rating-plans", "cdrs", "users",
+    static const char *const commands[] = { "carriers", "services", "trunk-groups", "categories", "groups",
+                                            "blacklists", "release-causes", "rating-plans", "cdrs", "users",
                                             "audit", "theme dark",
                                             "theme light", "theme system", "quit" };
     const char *first = NULL;
@@ -975,6 +983,10 @@ static void on_state(void *ud, net_state st, const char *detail)
         if (!staff_topics && !is_customer()) {
             staff_topics = true;
             net_subscribe("trunk_group.changed");
+            net_subscribe("category.changed");
+            net_subscribe("group.changed");
+            net_subscribe("blacklist.changed");
+            net_subscribe("release_cause_mapping.changed");
             net_subscribe("rating_plan.changed");
             net_subscribe("rating_plan.import_progress");
             net_subscribe("cdr.ingested");

@@ -184,6 +184,37 @@ static void draw(screen *s, rect r)
     table_draw(&st->t, r, true, st->loading ? "loading…" : "nothing matches");
 }
 
+static void deleted(void *ud, json_t *result, json_t *error);
+
+typedef struct {
+    long long id, version;
+    char name[96];
+    char method[48];
+} doomed;
+
+static void delete_row(void *ud)
+{
+    doomed *d = ud;
+    net_call(d->method, json_pack("{s:I, s:I}", "id", (json_int_t)d->id, "version", (json_int_t)d->version), deleted,
+             NULL);
+}
+
+/* The generic delete: confirm with the row's name, then delete_method. */
+static void ask_delete(const list_desc *ld, json_t *item)
+{
+    doomed *d = malloc(sizeof *d);
+    if (!d)
+        return;
+    d->id = (long long)json_integer_value(json_object_get(item, "id"));
+    d->version = (long long)json_integer_value(json_object_get(item, "version"));
+    const char *name = json_string_value(json_object_get(item, "name"));
+    snprintf(d->name, sizeof d->name, "%s", name ? name : "");
+    snprintf(d->method, sizeof d->method, "%s", ld->delete_method);
+    char q[200];
+    snprintf(q, sizeof q, "Delete from %s: %s?", ld->title, name ? name : "the selected row");
+    app_confirm(q, delete_row, d);
+}
+
 /* Sorting asks the server; a column it cannot sort by is refused with a
  * toast and the list keeps its order. */
 static bool action(screen *s, action_id a, int h)
@@ -226,9 +257,12 @@ static bool action(screen *s, action_id a, int h)
         break;
     }
     case ACT_DELETE:
-        if (!st->d->remove || !st->t.nrows)
+        if ((!st->d->remove && !st->d->delete_method) || !st->t.nrows)
             return false;
-        st->d->remove(json_array_get(st->items, st->t.selected));
+        if (st->d->remove)
+            st->d->remove(json_array_get(st->items, st->t.selected));
+        else
+            ask_delete(st->d, json_array_get(st->items, st->t.selected));
         break;
     default: return false;
     }
@@ -357,11 +391,6 @@ static void open_audit(json_t *item)
     app_open_screen(audit_view_new(item));
 }
 
-typedef struct {
-    long long id, version;
-    char name[128];
-} doomed;
-
 static void deleted(void *ud, json_t *result, json_t *error)
 {
     (void)ud;
@@ -390,6 +419,7 @@ static void remove_carrier(json_t *item)
     d->id = (long long)json_integer_value(json_object_get(item, "id"));
     d->version = (long long)json_integer_value(json_object_get(item, "version"));
     snprintf(d->name, sizeof d->name, "%s", json_string_value(json_object_get(item, "name")));
+    snprintf(d->method, sizeof d->method, "carrier.delete");
     char q[256];
     snprintf(q, sizeof q, "Delete carrier %s with its interconnects and services? Their traffic stops.", d->name);
     app_confirm(q, delete_carrier, d);
@@ -526,6 +556,40 @@ static void open_cdr(json_t *item)
 static const char *const plan_keys[] = { "direction", "currency", NULL };
 static const char *const cdr_keys[] = { "carrier_id", "interconnect_id", "answered", "rated", "from", "to", NULL };
 
+static const table_column category_cols[] = {
+    { "Name", "name", 18, 2, false }, { "Description", "description", 20, 4, false },
+};
+static const form_field category_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false }, { "Description", "description", FIELD_TEXT, NULL, false },
+};
+static const table_column group_cols[] = {
+    { "Name", "name", 18, 2, false }, { "Category", "category_id", 8, 0, true },
+    { "Description", "description", 20, 4, false },
+};
+static const form_field group_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false }, { "Description", "description", FIELD_TEXT, NULL, false },
+    { "Category id", "category_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+};
+static const table_column blacklist_cols[] = {
+    { "Name", "name", 16, 2, false }, { "Description", "description", 16, 2, false },
+    { "Numbers", "numbers", 18, 3, false }, { "Prefixes", "prefixes", 14, 2, false },
+};
+static const form_field blacklist_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false }, { "Description", "description", FIELD_TEXT, NULL, false },
+    { "Numbers (+digits)", "numbers", FIELD_LIST, NULL, false }, { "Prefixes", "prefixes", FIELD_LIST, NULL, false },
+};
+static const char *const rc_directions[] = { "sip_to_q850", "q850_to_sip", NULL };
+static const table_column release_cause_cols[] = {
+    { "Direction", "direction", 12, 0, false }, { "SIP", "sip_code", 4, 0, true }, { "Q.850", "q850_cause", 5, 0, true },
+    { "Interconnect", "interconnect_id", 12, 0, true }, { "Description", "description", 20, 4, false },
+};
+static const form_field release_cause_fields[] = {
+    { "Direction", "direction", FIELD_ENUM, rc_directions, false }, { "SIP code", "sip_code", FIELD_INT, NULL, false },
+    { "Q.850 cause", "q850_cause", FIELD_INT, NULL, false }, { "Description", "description", FIELD_TEXT, NULL, false },
+    { "Interconnect id", "interconnect_id", FIELD_INT, NULL, true, FORM_ASSIGNMENT },
+};
+static const char *const release_cause_keys[] = { "interconnect_id", "direction", NULL };
+
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
 static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
 static const char *const user_keys[] = { "role", NULL };
@@ -539,10 +603,24 @@ static const list_desc known[] = {
     { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",
       NULL, "trunk_group.changed", NULL, NULL, "trunk_group.create", "New trunk group", trunk_group_fields,
       N(trunk_group_fields), "trunk_group.update", "Edit trunk group", trunk_group_fields, N(trunk_group_fields),
-      "trunk_group.get" },
+      "trunk_group.get", "trunk_group.delete" },
     { "Users", "Settings / Users", "user.list", user_cols, N(user_cols), 0, false, "q", user_keys, "user.created user.updated", NULL,
       NULL, "user.create", "New user", new_user_fields, N(new_user_fields), "user.update", "Edit user", user_fields,
       N(user_fields), "user.get" },
+    { "Categories", "Carriers / Categories", "category.list", category_cols, N(category_cols), 0, false, "q", NULL,
+      "category.changed", NULL, NULL, "category.create", "New category", category_fields, N(category_fields),
+      "category.update", "Edit category", category_fields, N(category_fields), "category.get", "category.delete" },
+    { "Groups", "Carriers / Groups", "group.list", group_cols, N(group_cols), 0, false, "q", NULL, "group.changed", NULL,
+      NULL, "group.create", "New group", group_fields, N(group_fields), "group.update", "Edit group", group_fields,
+      N(group_fields), "group.get", "group.delete" },
+    { "Blacklists", "Carriers / Blacklists", "blacklist.list", blacklist_cols, N(blacklist_cols), 0, false, "q", NULL,
+      "blacklist.changed", NULL, NULL, "blacklist.create", "New blacklist", blacklist_fields, N(blacklist_fields),
+      "blacklist.update", "Edit blacklist", blacklist_fields, N(blacklist_fields), "blacklist.get", "blacklist.delete" },
+    { "Release causes", "Carriers / Release Cause Mapping", "release_cause.list", release_cause_cols,
+      N(release_cause_cols), -1, false, NULL, release_cause_keys, "release_cause_mapping.changed", NULL, NULL,
+      "release_cause.create", "New release cause mapping", release_cause_fields, N(release_cause_fields),
+      "release_cause.update", "Edit release cause mapping", release_cause_fields, N(release_cause_fields),
+      "release_cause.get", "release_cause.delete" },
     { "Rating plans", "Rating / Rating Plans", "rating_plan.list", plan_cols, N(plan_cols), 0, false, "q", plan_keys,
       "rating_plan.changed", open_deck, NULL, "rating_plan.create", "New rating plan", plan_fields, N(plan_fields),
       "rating_plan.update", "Edit rating plan", plan_fields, N(plan_fields), "rating_plan.get" },
@@ -551,8 +629,8 @@ static const list_desc known[] = {
     { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, NULL,
       "audit.recorded", open_audit, NULL },
 };
-static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "rating-plans", "cdrs",
-                                           "audit" };
+static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "categories", "groups",
+                                           "blacklists", "release-causes", "rating-plans", "cdrs", "audit" };
 
 const list_desc *list_by_name(const char *name)
 {

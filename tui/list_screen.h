@@ -33,6 +33,7 @@ typedef struct {
     const form_field *edit_fields;
     int nedit_fields;
     const char *get_method;     /* reads a row back after a conflict ("user.get") */
+    const char *delete_method;  /* d / F8 asks, then calls this with {id, version} (when remove is NULL) */
 } list_desc;
 
 screen *list_screen_new(const list_desc *d);
