@@ -328,6 +328,7 @@ screen *deck_view_new(long long id, const char *name)
         free(s);
         return NULL;
     }
+    list_screen_set_owner(d->rates, s);
     d->id = id;
     snprintf(d->name, sizeof d->name, "Rating plan %s (id %lld)", name, id);
     s->ops = &ops;

@@ -20,6 +20,7 @@ typedef struct {
                          * update costs only the cells that changed) */
     time_t loaded_at;
     unsigned generation;
+    screen *owner;      /* the screen embedding this list (a deck), or NULL */
     json_t *scope;      /* filters every load carries (the rates of one plan), or NULL */
 } list_state;
 
@@ -62,6 +63,7 @@ const char *json_path_text(json_t *item, const char *path, char *buf, size_t n)
 
 typedef struct {
     screen *s;
+    screen *tab;        /* the workspace tab it lives in (s, or its owner) */
     unsigned generation;
 } ticket;
 
@@ -70,8 +72,9 @@ static void reply(void *ud, json_t *result, json_t *error)
     ticket *tk = ud;
     screen *s = tk->s;
     unsigned gen = tk->generation;
+    bool open = app_screen_open(tk->tab);
     free(tk);
-    if (!app_screen_open(s))
+    if (!open)
         return;
     list_state *st = s->state;
     if (gen != st->generation)
@@ -114,7 +117,7 @@ static void reply(void *ud, json_t *result, json_t *error)
 
 /* "type:supplier status:active tele" -> {type:"supplier", status:"active",
  * q:"tele"}: known key:value words become filters, the rest the search. A
- * value of digits is sent as a number (category_id:3). */
+ * value of digits for an id key is sent as a number (category_id:3). */
 static json_t *search_params(const list_desc *d, const char *text)
 {
     json_t *f = json_object();
@@ -129,8 +132,13 @@ static json_t *search_params(const list_desc *d, const char *text)
                 known = known || !strcmp(*k, w);
             if (known) {
                 const char *v = colon + 1;
-                bool digits = strspn(v, "0123456789") == strlen(v);
-                json_object_set_new(f, w, digits ? json_integer(atoll(v)) : json_string(v));
+                /* ids are numbers; other digits (a prefix) stay text */
+                size_t klen = strlen(w);
+                bool digits = strspn(v, "0123456789") == strlen(v) && klen > 3 && !strcmp(w + klen - 3, "_id");
+                json_object_set_new(f, w, digits ? json_integer(atoll(v))
+                                          : !strcmp(v, "true") || !strcmp(v, "yes") ? json_true()
+                                          : !strcmp(v, "false") || !strcmp(v, "no") ? json_false()
+                                                                                    : json_string(v));
                 continue;
             }
             *colon = ':';
@@ -172,7 +180,7 @@ static void load(screen *s, bool more)
         json_decref(p);
         return;
     }
-    *tk = (ticket){ s, st->generation };
+    *tk = (ticket){ s, st->owner ? st->owner : s, st->generation };
     st->loading = true;
     net_call(st->d->method, p, reply, tk);
     app_dirty();
@@ -362,6 +370,12 @@ screen *list_screen_new_scoped(const list_desc *d, json_t *scope, const char *ti
     snprintf(s->title, sizeof s->title, "%s", title);
     snprintf(s->crumb, sizeof s->crumb, "%s", crumb);
     return s;
+}
+
+void list_screen_set_owner(screen *s, screen *owner)
+{
+    list_state *st = s->state;
+    st->owner = owner;
 }
 
 json_t *list_screen_selected(screen *s)
