@@ -34,6 +34,7 @@ static const cfg_key keys[] = {
     S(log_level, "debug | info | warn | error"),
     I(workers, 1, 256, "worker threads, each with one database connection"),
     I(max_message_bytes, 1024, 64 * 1024 * 1024, "largest accepted message"),
+    I(max_upload_bytes, 1, INT_MAX, "largest HTTP upload body (POST /api/v1/...), spooled to a temp file"),
     I(max_json_depth, 2, 512, "deepest accepted JSON nesting"),
     I(max_string_bytes, 16, 64 * 1024 * 1024, "longest accepted JSON string"),
     I(max_inflight, 1, 100000, "unanswered requests allowed per connection"),
@@ -62,6 +63,7 @@ void config_defaults(dt_config *c)
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->workers = 4;
     c->max_message_bytes = 1024 * 1024;
+    c->max_upload_bytes = 1024 * 1024 * 1024;
     c->max_json_depth = 32;
     c->max_string_bytes = 64 * 1024;
     c->max_inflight = 256;

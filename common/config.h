@@ -24,6 +24,7 @@ typedef struct {
     char log_level[16];
     int workers;               /* worker threads, one database connection each */
     int max_message_bytes;
+    int max_upload_bytes;      /* HTTP upload bodies (CDR batches, rate decks), spooled to disk */
     int max_json_depth;
     int max_string_bytes;
     int max_inflight;          /* unanswered requests per connection */

@@ -112,3 +112,15 @@ int64_t time_now_usec(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+bool time_parse_date_or_rfc3339(const char *s, int64_t *unix_usec)
+{
+    size_t n = strlen(s);
+    if (n != 10 && !((n == 16 || n == 19) && s[10] == ' '))
+        return time_parse_rfc3339(s, unix_usec);
+    /* complete it to "YYYY-MM-DDTHH:MM:SSZ" */
+    char tmp[21] = "0000-00-00T00:00:00Z";
+    memcpy(tmp, s, n);
+    tmp[10] = 'T';
+    return time_parse_rfc3339(tmp, unix_usec);
+}

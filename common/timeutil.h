@@ -13,6 +13,10 @@
  * not a valid RFC 3339 date-time (including impossible dates). */
 bool time_parse_rfc3339(const char *s, int64_t *unix_usec);
 
+/* RFC 3339, or "YYYY-MM-DD" / "YYYY-MM-DD HH:MM[:SS]" taken as UTC (the
+ * forms rate decks use). */
+bool time_parse_date_or_rfc3339(const char *s, int64_t *unix_usec);
+
 /* "2026-11-23T11:48:14.123456Z" (fraction only when non-zero). buf >= 32. */
 char *time_format_rfc3339(int64_t unix_usec, char *buf, size_t n);
 

@@ -23,8 +23,10 @@ static const char *const credit_types[] = { "prepaid", "postpaid", NULL };
 static const char *const breach_actions[] = { "block", "alert", NULL };
 static const char *const spend_modes[] = { "rolling", "fixed", NULL };
 
-/* The carrier as every reader sees it. Credit control figures are zero
- * until the ledger posts journals; their shape is final. */
+/* The carrier as every reader sees it. The credit control figures
+ * (`balances`) are live from the ledger: the SQL function
+ * ledger_carrier_balances (schema/0006_ledger.sql) shares its figures with
+ * ledger.balance. */
 static const char carrier_json[] =
     "json_build_object('id', t.id, 'name', t.name, 'type', t.type, 'status', t.status,"
     " 'timezone', t.timezone, 'account_manager', t.account_manager,"
@@ -38,16 +40,7 @@ static const char carrier_json[] =
     "     'spend_limit_24h_breach', t.spend_limit_24h_breach, 'spend_mode_24h', t.spend_mode_24h,"
     "     'spend_reset_time', to_char(t.spend_reset_time, 'HH24:MI')),"
     "   'supplier', json_build_object('credit_type', t.supplier_credit_type)),"
-    " 'balances', json_build_object("
-    "   'customer', json_build_object('currency', t.currencies[1], 'balance', '0.000000',"
-    "     'limit', CASE WHEN t.customer_credit_type = 'postpaid' THEN t.credit_limit ELSE 0 END::numeric(20,6)::text,"
-    "     'remaining', CASE WHEN t.customer_credit_type = 'postpaid' THEN t.credit_limit ELSE 0 END::numeric(20,6)::text),"
-    "   'supplier', json_build_object('currency', t.currencies[1], 'balance', '0.000000'),"
-    "   'bilateral', CASE WHEN t.type = 'bilateral' THEN json_build_object('currency', t.currencies[1],"
-    "     'net_exposure', '0.000000', 'limit', t.bilateral_limit::text, 'remaining', t.bilateral_limit::text) END,"
-    "   'spend_24h', json_build_object('customer', '0.000000', 'supplier', '0.000000',"
-    "     'customer_limit', t.spend_limit_24h::text,"
-    "     'customer_remaining', t.spend_limit_24h::text)),"
+    " 'balances', ledger_carrier_balances(t.id),"
     " 'version', t.version, 'created_at', " TS("t.created_at") ", 'updated_at', " TS("t.updated_at") ")";
 
 static const record_column carrier_columns[] = {

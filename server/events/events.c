@@ -12,6 +12,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "../db/db.h"
+#include "../rating/rating_engine.h"
 
 #define CHANNEL "didtron_events"
 #define MAX_NOTIFY_BYTES 7900
@@ -32,6 +33,11 @@ static const event_topic topics[] = {
     { "blacklist.changed", ROLES_STAFF },
     { "release_cause_mapping.changed", ROLES_STAFF },
     { "assignment.changed", ROLES_STAFF },
+    { "ledger.posted", ROLES_ANY },        /* {id, kind, carrier_id, side, amount, currency}; customers: theirs */
+    { "credit.alert", ROLES_ANY },         /* a credit alert crossed its threshold; customers: theirs */
+    { "rating_plan.changed", ROLES_STAFF },
+    { "rating_plan.import_progress", ROLES_STAFF }, /* posted with rpc_emit_now: this instance only */
+    { "cdr.ingested", ROLES_STAFF },       /* per batch: {accepted, duplicates, rejected} */
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 _Static_assert(sizeof topics / sizeof topics[0] <= 64, "one bit per topic");
@@ -98,11 +104,39 @@ int rpc_revoke_sessions(rpc_call *c, long long user_id, long long session_id)
 
 static pthread_t thread;
 static bool running;
+static atomic_bool accepting; /* the service thread takes what is queued */
 static int stop_pipe[2] = { -1, -1 };
 static char *conninfo_copy;
 static void (*wake_fn)(void);
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static event_msg *qhead, *qtail;
+
+/* What this instance does itself when a topic's event arrives — from any
+ * instance, this one included — besides fanning it out. Runs on the
+ * listener thread. */
+static void rating_plan_changed(json_t *d)
+{
+    long long id = (long long)json_integer_value(json_object_get(d, "id"));
+    json_t *v = json_object_get(d, "version");
+    const char *action = json_string_value(json_object_get(d, "action"));
+    if (!json_is_integer(v) || (action && !strcmp(action, "delete"))) /* a delete names the version before it */
+        rating_deck_invalidate(id);
+    else
+        rating_deck_stale(id, (long long)json_integer_value(v));
+}
+
+static const struct {
+    const char *topic;
+    void (*fn)(json_t *data);
+} observers[] = {
+    { "rating_plan.changed", rating_plan_changed },
+};
+
+/* And when events may have been missed (the listener reconnected). */
+static void events_missed(void)
+{
+    rating_deck_invalidate_all();
+}
 
 void event_msg_free(event_msg *m)
 {
@@ -149,6 +183,9 @@ static event_msg *decode(const char *payload)
         goto out;
     }
     m->topic = event_topic_index(t);
+    for (size_t i = 0; i < sizeof observers / sizeof observers[0]; i++)
+        if (!strcmp(observers[i].topic, t))
+            observers[i].fn(json_object_get(j, "d"));
     m->carrier_id = (long long)json_integer_value(json_object_get(j, "c"));
     m->text = rpc_event_dump(t, json_object_get(j, "d"));
     if (m->topic < 0 || !m->text) {
@@ -192,8 +229,10 @@ static void *listener_main(void *arg)
                 break;
             backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
             db = listen_connect();
-            if (db)
+            if (db) {
                 log_info("events: listening again (events during the gap are lost)");
+                events_missed();
+            }
             continue;
         }
         backoff_ms = 100;
@@ -246,11 +285,36 @@ int events_start(const char *conninfo, void (*wake)(void), char *err, size_t err
         return -1;
     }
     running = true;
+    atomic_store(&accepting, true);
+    return 0;
+}
+
+int rpc_emit_now(const char *topic, json_t *data, long long carrier_id)
+{
+    int idx = event_topic_index(topic);
+    if (idx < 0) {
+        log_error("emit of unknown topic %s", topic);
+        return -1;
+    }
+    if (!atomic_load(&accepting))
+        return 0; /* no listener, no subscribers (the command line) */
+    event_msg *m = calloc(1, sizeof *m);
+    if (!m || !(m->text = rpc_event_dump(topic, data ? data : json_null()))) {
+        free(m);
+        return -1;
+    }
+    m->topic = idx;
+    m->carrier_id = carrier_id;
+    m->len = strlen(m->text);
+    queue(m);
+    if (wake_fn)
+        wake_fn();
     return 0;
 }
 
 void events_stop(void)
 {
+    atomic_store(&accepting, false);
     if (running) {
         ssize_t w = write(stop_pipe[1], "x", 1);
         (void)w;

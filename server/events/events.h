@@ -55,6 +55,13 @@ void event_msg_free(event_msg *m);
 /* May a session receive this event? Role of the topic, and tenant scope. */
 bool event_visible(const event_msg *m, const rpc_session *s);
 
+/* Queue an event for this instance's subscribers now, outside any
+ * transaction and without PostgreSQL: for progress reports of work still
+ * running (rating_plan.import_progress), which only the clients of the
+ * instance doing the work see. Same visibility rules as rpc_emit; any
+ * thread; data is borrowed. 0, or -1 (unknown topic, out of memory). */
+int rpc_emit_now(const char *topic, json_t *data, long long carrier_id);
+
 /* Revoke sessions on every instance: a session by id, or all sessions of
  * a user (session_id 0). Rides the caller's transaction like rpc_emit. */
 int rpc_revoke_sessions(rpc_call *c, long long user_id, long long session_id);

@@ -11,6 +11,8 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,11 +27,13 @@
 #include "protocol.h"
 #include "timeutil.h"
 #include "../events/events.h"
+#include "../rating/cdrs.h"
 #include "../rpc/dispatch.h"
 #include "../rpc/metrics.h"
 #include "../rpc/registry.h"
 
 #define MAX_OUT_BYTES (64u * 1024 * 1024) /* a client this far behind is dropped */
+#define SPOOL_BUFFER (256u * 1024)          /* upload bytes gathered before one write() */
 
 typedef struct out_msg {
     struct out_msg *next;
@@ -38,6 +42,39 @@ typedef struct out_msg {
 } out_msg;
 
 typedef enum { HTTP_IDLE, HTTP_BODY, HTTP_WAITING, HTTP_HEADERS, HTTP_SEND_BODY } http_state;
+
+/* ---- HTTP routes ----
+ *
+ * One line per route. A path segment written {name} matches a positive
+ * integer that becomes the integer param `name` of an upload's method. An
+ * upload route runs its JSON-RPC method with params built from the path
+ * and the query string (only the keys listed; anything else is 400) and
+ * hands the method the body, spooled to a file, as rpc_call.upload. */
+typedef enum { ROUTE_RPC, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UPLOAD } route_kind;
+typedef enum { QUERY_TEXT, QUERY_BOOL } query_type;
+
+typedef struct {
+    const char *name;
+    query_type type;
+} query_key;
+
+typedef struct http_route {
+    const char *verb;          /* "GET" or "POST" */
+    const char *path;
+    route_kind kind;
+    const char *method;        /* ROUTE_UPLOAD: the JSON-RPC method */
+    const query_key *query;    /* ROUTE_UPLOAD: the query keys it takes ({NULL}-terminated), NULL: none */
+} http_route;
+
+static const http_route routes[] = {
+    { "POST", "/rpc", ROUTE_RPC, NULL, NULL },
+    { "GET", "/healthz", ROUTE_HEALTHZ, NULL, NULL },
+    { "GET", "/metrics", ROUTE_METRICS, NULL, NULL },
+    { "POST", "/api/v1/cdrs", ROUTE_UPLOAD, "cdr.ingest", NULL },
+    { "POST", "/api/v1/rating-plans/{rating_plan_id}/rates", ROUTE_UPLOAD, "rating_plan.import",
+      (const query_key[]){ { "mode", QUERY_TEXT }, { "effective_from", QUERY_TEXT }, { "strict", QUERY_BOOL }, { NULL, 0 } } },
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
 
 typedef struct conn {
     struct lws *wsi;
@@ -57,7 +94,7 @@ typedef struct conn {
 
     /* HTTP */
     http_state hstate;
-    char route[16];
+    const struct http_route *route; /* the request's route; NULL when refused */
     char bearer[80];
     char *body;
     size_t body_len;
@@ -65,6 +102,22 @@ typedef struct conn {
     int status;
     const char *content_type;
     out_msg *response;
+    /* A refusal decided from the headers, answered once the body has been
+     * read (and dropped): answering earlier would leave the client writing
+     * into a connection that will not read. */
+    int refuse_status, refuse_code;
+    char refuse_message[160];
+
+    /* HTTP uploads: the body goes to a private temp file as it arrives. */
+    json_t *upload_params;      /* from the path and the query string (owned) */
+    int spool_fd;
+    bool spool_open;            /* spool_fd and spool_path are ours to close and delete */
+    char spool_path[256];
+    uint64_t spool_len;         /* bytes received */
+    char *spool_buf;            /* SPOOL_BUFFER bytes, not yet written */
+    size_t spool_buf_len;
+    bool spool_gzip;
+    char spool_type[64];
 } conn;
 
 static const dt_config *cfg;
@@ -129,6 +182,8 @@ static rpc_job *done_head, *done_tail;
 
 static void job_free(rpc_job *j)
 {
+    if (j->upload.path)
+        unlink(j->upload_path);
     rpc_request_free(&j->req);
     free(j->reply);
     free(j);
@@ -197,9 +252,62 @@ static void http_respond(conn *c, int status, const char *type, const char *body
     lws_callback_on_writable(c->wsi);
 }
 
-static void http_respond_text(conn *c, int status, const char *text)
+/* An HTTP error: status and {"error":{code, message, data}}, the JSON-RPC
+ * error object of the same failure. */
+static void http_error(conn *c, int status, int code, const char *message, json_t *data)
 {
-    http_respond(c, status, "text/plain; charset=utf-8", text, strlen(text));
+    json_t *body = json_pack("{s:{s:i, s:s, s:O?}}", "error", "code", code, "message", message, "data", data);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text)
+        http_respond(c, status, "application/json", text, strlen(text));
+    else
+        http_respond(c, 500, "application/json", "{}", 2);
+    free(text);
+}
+
+/* The HTTP status of a JSON-RPC outcome. */
+static int http_status_of(int code)
+{
+    switch (code) {
+    case 0: return 200;
+    case RPC_PARSE_ERROR:
+    case RPC_INVALID_REQUEST:
+    case RPC_INVALID_PARAMS: return 400;
+    case RPC_NOT_AUTHENTICATED: return 401;
+    case RPC_FORBIDDEN: return 403;
+    case RPC_METHOD_NOT_FOUND:
+    case RPC_NOT_FOUND: return 404;
+    case RPC_CONFLICT:
+    case RPC_CREDIT_LIMIT: return 409;
+    case RPC_RATE_LIMITED: return 429;
+    default: return 500;
+    }
+}
+
+/* An upload's reply: 200 with the method's result, or the error's status
+ * with {"error":{...}}. */
+static void http_upload_reply(conn *c, const rpc_job *j)
+{
+    json_t *env = j->reply ? json_loads(j->reply, 0, NULL) : NULL;
+    json_t *result = json_object_get(env, "result"), *error = json_object_get(env, "error");
+    char *text = NULL;
+    if (error) {
+        json_t *body = json_pack("{s:O}", "error", error);
+        text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(body);
+        if (text)
+            http_respond(c, http_status_of(j->code ? j->code : RPC_INTERNAL_ERROR), "application/json", text,
+                         strlen(text));
+    } else if (result) {
+        text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text)
+            http_respond(c, 200, "application/json", text, strlen(text));
+    }
+    if (!text)
+        http_error(c, 500, RPC_INTERNAL_ERROR, "internal error", NULL);
+    free(text);
+    json_decref(env);
 }
 
 /* ---- sessions held by connections ---- */
@@ -247,10 +355,12 @@ static void deliver_completions(void)
             if (j->reply)
                 ws_enqueue(c, j->reply, strlen(j->reply));
         } else if (c) {
-            if (c->route[0] == 'h') /* healthz */
+            if (c->route && c->route->kind == ROUTE_HEALTHZ)
                 http_respond(c, j->code ? 503 : 200, "application/json",
                              j->code ? "{\"status\":\"unavailable\"}" : "{\"status\":\"ok\"}",
                              j->code ? 24 : 15);
+            else if (c->route && c->route->kind == ROUTE_UPLOAD)
+                http_upload_reply(c, j);
             else if (j->reply)
                 http_respond(c, 200, "application/json", j->reply, strlen(j->reply));
             else
@@ -388,6 +498,300 @@ static void submit_health(conn *c)
     pool_submit(&j->base);
 }
 
+/* ---- HTTP request state and uploads ---- */
+
+static const char *spool_dir = "/tmp";
+
+static void spool_discard(conn *c)
+{
+    if (c->spool_open) {
+        close(c->spool_fd);
+        unlink(c->spool_path);
+        c->spool_open = false;
+    }
+    free(c->spool_buf);
+    c->spool_buf = NULL;
+    c->spool_buf_len = 0;
+}
+
+/* Forget the previous request on this connection (keep-alive) or all of it
+ * (close). */
+static void http_reset(conn *c)
+{
+    free(c->body);
+    c->body = NULL;
+    c->body_len = 0;
+    c->body_too_large = false;
+    json_decref(c->upload_params);
+    c->upload_params = NULL;
+    spool_discard(c);
+    c->spool_len = 0;
+    c->spool_gzip = false;
+    c->spool_type[0] = '\0';
+    c->refuse_status = 0;
+    c->route = NULL;
+}
+
+/* Refuse a request from its headers. A POST that announced a body is
+ * answered once the body has been read and dropped; anything else now. */
+static void http_refuse(struct lws *wsi, conn *c, int status, int code, const char *message)
+{
+    char len[24] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 &&
+        lws_hdr_copy(wsi, len, sizeof len, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && strtoull(len, NULL, 10) > 0) {
+        spool_discard(c);
+        c->refuse_status = status;
+        c->refuse_code = code;
+        snprintf(c->refuse_message, sizeof c->refuse_message, "%s", message);
+        c->hstate = HTTP_BODY;
+        return;
+    }
+    http_error(c, status, code, message, NULL);
+}
+
+static int spool_flush(conn *c)
+{
+    size_t off = 0;
+    while (off < c->spool_buf_len) {
+        ssize_t n = write(c->spool_fd, c->spool_buf + off, c->spool_buf_len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            log_error("upload: cannot write %s: %s", c->spool_path, n < 0 ? strerror(errno) : "short write");
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    c->spool_buf_len = 0;
+    return 0;
+}
+
+/* Body bytes of an upload, as they arrive. */
+static void spool_append(conn *c, const void *in, size_t len)
+{
+    if (c->spool_len + len > (uint64_t)cfg->max_upload_bytes) {
+        spool_discard(c);
+        c->refuse_status = 413;
+        c->refuse_code = RPC_INVALID_REQUEST;
+        snprintf(c->refuse_message, sizeof c->refuse_message, "the body is over max_upload_bytes (%d)",
+                 cfg->max_upload_bytes);
+        return;
+    }
+    c->spool_len += len;
+    while (len) {
+        size_t room = SPOOL_BUFFER - c->spool_buf_len, n = len < room ? len : room;
+        memcpy(c->spool_buf + c->spool_buf_len, in, n);
+        c->spool_buf_len += n;
+        in = (const char *)in + n;
+        len -= n;
+        if (c->spool_buf_len == SPOOL_BUFFER && spool_flush(c)) {
+            spool_discard(c);
+            c->refuse_status = 500;
+            c->refuse_code = RPC_INTERNAL_ERROR;
+            snprintf(c->refuse_message, sizeof c->refuse_message, "cannot store the upload");
+            return;
+        }
+    }
+}
+
+/* The whole body is on disk: run the route's method on a worker, as the
+ * bearer token's user, exactly like POST /rpc. */
+static void upload_submit(conn *c)
+{
+    if (spool_flush(c)) {
+        spool_discard(c);
+        http_error(c, 500, RPC_INTERNAL_ERROR, "cannot store the upload", NULL);
+        return;
+    }
+    if (draining) {
+        spool_discard(c);
+        http_error(c, 503, RPC_INTERNAL_ERROR, "the server is shutting down", NULL);
+        return;
+    }
+    rpc_job *j = job_new(c);
+    json_t *root = json_object();
+    if (!j || !root || json_object_set_new(root, "id", json_integer(1)) ||
+        json_object_set(root, "params", c->upload_params)) {
+        free(j);
+        json_decref(root);
+        spool_discard(c);
+        http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
+        return;
+    }
+    j->http = true;
+    j->req.root = root;
+    j->req.id = json_object_get(root, "id");
+    j->req.params = json_object_get(root, "params");
+    j->req.method = c->route->method;
+    j->method = registry_find(c->route->method);
+    if (!j->method) { /* checked at the headers; the registry does not change */
+        job_free(j);
+        spool_discard(c);
+        http_error(c, 500, RPC_INTERNAL_ERROR, "internal error", NULL);
+        return;
+    }
+    close(c->spool_fd);
+    c->spool_open = false; /* the job owns the file now */
+    free(c->spool_buf);
+    c->spool_buf = NULL;
+    snprintf(j->bearer, sizeof j->bearer, "%s", c->bearer);
+    snprintf(j->upload_path, sizeof j->upload_path, "%s", c->spool_path);
+    j->upload.path = j->upload_path;
+    j->upload.size = c->spool_len;
+    j->upload.gzip = c->spool_gzip;
+    snprintf(j->upload.content_type, sizeof j->upload.content_type, "%s", c->spool_type);
+    c->hstate = HTTP_WAITING;
+    pool_submit(&j->base);
+}
+
+/* Does path match the route's pattern? Integer segments go into params. */
+static bool route_path_match(const char *pattern, const char *path, json_t *params)
+{
+    const char *p = pattern, *q = path;
+    while (*p) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close)
+                return false;
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(close - p - 1), p + 1);
+            long long v = 0;
+            int digits = 0;
+            for (; *q >= '0' && *q <= '9'; q++, digits++) {
+                if (digits == 18)
+                    return false;
+                v = v * 10 + (*q - '0');
+            }
+            if (digits == 0 || v <= 0 || (*q && *q != '/'))
+                return false;
+            json_object_set_new(params, name, json_integer(v));
+            p = close + 1;
+            continue;
+        }
+        if (*p++ != *q++)
+            return false;
+    }
+    return *q == '\0';
+}
+
+/* The route for (verb, path) with its path params, or NULL; *wrong_verb
+ * tells 405 from 404. */
+static const http_route *route_find(const char *verb, const char *path, json_t **params, bool *wrong_verb)
+{
+    *wrong_verb = false;
+    for (size_t i = 0; i < NROUTES; i++) {
+        json_t *p = json_object();
+        if (p && route_path_match(routes[i].path, path, p)) {
+            if (!strcmp(routes[i].verb, verb)) {
+                *params = p;
+                return &routes[i];
+            }
+            *wrong_verb = true;
+        }
+        json_decref(p);
+    }
+    return NULL;
+}
+
+/* Query parameters of an upload route into params. Returns 0, or -1 with
+ * a message naming the parameter. */
+static int upload_query(struct lws *wsi, const http_route *rt, json_t *params, char *msg, size_t n)
+{
+    for (int i = 0; i < 64; i++) {
+        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len <= 0)
+            return 0;
+        char arg[1024];
+        if (len >= (int)sizeof arg || lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
+            snprintf(msg, n, "query parameter %d is too long", i + 1);
+            return -1;
+        }
+        char *eq = strchr(arg, '=');
+        const char *value = eq ? eq + 1 : "";
+        if (eq)
+            *eq = '\0';
+        const query_key *k = NULL;
+        for (const query_key *x = rt->query; x && x->name; x++)
+            if (!strcmp(x->name, arg))
+                k = x;
+        if (!k) {
+            snprintf(msg, n, "unknown query parameter \"%.64s\"", arg);
+            return -1;
+        }
+        if (json_object_get(params, k->name)) {
+            snprintf(msg, n, "query parameter %s is given twice", k->name);
+            return -1;
+        }
+        json_t *v = NULL;
+        if (k->type == QUERY_BOOL) {
+            v = !strcmp(value, "true") ? json_true() : !strcmp(value, "false") ? json_false() : NULL;
+            if (!v) {
+                snprintf(msg, n, "query parameter %s must be true or false", k->name);
+                return -1;
+            }
+        } else if (!(v = json_string(value))) { /* not UTF-8 */
+            snprintf(msg, n, "query parameter %s must be UTF-8 text", k->name);
+            return -1;
+        }
+        json_object_set_new(params, k->name, v);
+    }
+    snprintf(msg, n, "too many query parameters");
+    return -1;
+}
+
+/* Headers of an upload are in: check them and open the spool file. */
+static void upload_begin(struct lws *wsi, conn *c, unsigned long long length)
+{
+    char msg[160];
+    if (upload_query(wsi, c->route, c->upload_params, msg, sizeof msg)) {
+        http_refuse(wsi, c, 400, RPC_INVALID_PARAMS, msg);
+        return;
+    }
+    if (!registry_find(c->route->method)) {
+        snprintf(msg, sizeof msg, "%s is not available on this server", c->route->method);
+        http_refuse(wsi, c, 404, RPC_METHOD_NOT_FOUND, msg);
+        return;
+    }
+    if (!c->bearer[0]) {
+        http_refuse(wsi, c, 401, RPC_NOT_AUTHENTICATED, "send Authorization: Bearer TOKEN (from auth.login)");
+        return;
+    }
+    if (length > (unsigned long long)cfg->max_upload_bytes) {
+        snprintf(msg, sizeof msg, "the body is over max_upload_bytes (%d)", cfg->max_upload_bytes);
+        http_refuse(wsi, c, 413, RPC_INVALID_REQUEST, msg);
+        return;
+    }
+    char enc[32] = "";
+    if (lws_hdr_copy(wsi, enc, sizeof enc, WSI_TOKEN_HTTP_CONTENT_ENCODING) < 0 ||
+        (enc[0] && strcasecmp(enc, "gzip") && strcasecmp(enc, "identity"))) {
+        http_refuse(wsi, c, 415, RPC_INVALID_REQUEST, "Content-Encoding may be gzip or identity");
+        return;
+    }
+    c->spool_gzip = !strcasecmp(enc, "gzip");
+    char type[256] = "";
+    if (lws_hdr_copy(wsi, type, sizeof type, WSI_TOKEN_HTTP_CONTENT_TYPE) > 0)
+        snprintf(c->spool_type, sizeof c->spool_type, "%.63s", type);
+
+    snprintf(c->spool_path, sizeof c->spool_path, "%s/didtron-upload-XXXXXX", spool_dir);
+    c->spool_fd = mkstemp(c->spool_path); /* mode 0600 */
+    c->spool_buf = malloc(SPOOL_BUFFER);
+    if (c->spool_fd < 0 || !c->spool_buf) {
+        log_error("upload: cannot create a file in %s: %s", spool_dir, strerror(errno));
+        if (c->spool_fd >= 0) {
+            close(c->spool_fd);
+            unlink(c->spool_path);
+        }
+        free(c->spool_buf);
+        c->spool_buf = NULL;
+        http_refuse(wsi, c, 500, RPC_INTERNAL_ERROR, "cannot store the upload");
+        return;
+    }
+    c->spool_open = true;
+    c->hstate = HTTP_BODY;
+    if (length == 0) /* no body callbacks will come */
+        upload_submit(c);
+}
+
 /* ---- lws callback ---- */
 
 static void conn_free_buffers(conn *c)
@@ -402,10 +806,9 @@ static void conn_free_buffers(conn *c)
     }
     c->out_tail = NULL;
     c->out_bytes = 0;
-    free(c->body);
-    c->body = NULL;
     free(c->response);
     c->response = NULL;
+    http_reset(c);
 }
 
 static void peer_of(struct lws *wsi, conn *c)
@@ -487,51 +890,57 @@ static void http_begin(struct lws *wsi, conn *c, const char *path)
         peer_of(wsi, c);
     }
     metrics_http_request();
-    free(c->body);
-    c->body = NULL;
-    c->body_len = 0;
-    c->body_too_large = false;
+    http_reset(c);
     c->bearer[0] = '\0';
-    c->route[0] = '\0';
     bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
     bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-    if (!strcmp(path, "/rpc")) {
-        if (!post) {
-            http_respond_text(c, 405, "use POST /rpc with a JSON-RPC body\n");
-            return;
-        }
-        /* lws 4.1 never completes a chunked request body: ask for a length
-         * instead of leaving the client waiting. */
-        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-            http_respond_text(c, 411, "POST /rpc needs a Content-Length\n");
-            return;
-        }
-        char auth[128] = "";
-        if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
-            !strncasecmp(auth, "Bearer ", 7))
-            snprintf(c->bearer, sizeof c->bearer, "%.79s", auth + 7);
-        snprintf(c->route, sizeof c->route, "rpc");
-        c->hstate = HTTP_BODY;
+    bool wrong_verb;
+    json_t *params = NULL;
+    const http_route *rt = route_find(post ? "POST" : get ? "GET" : "", path, &params, &wrong_verb);
+    if (!rt) {
+        if (wrong_verb)
+            http_refuse(wsi, c, 405, RPC_INVALID_REQUEST, "method not allowed on this path");
+        else
+            http_refuse(wsi, c, 404, RPC_METHOD_NOT_FOUND, "no such path");
         return;
     }
-    if (!get) {
-        http_respond_text(c, 405, "method not allowed\n");
-        return;
-    }
-    if (!strcmp(path, "/healthz")) {
-        snprintf(c->route, sizeof c->route, "healthz");
+    c->route = rt;
+    c->upload_params = params;
+    if (rt->kind == ROUTE_HEALTHZ) {
         submit_health(c);
-    } else if (!strcmp(path, "/metrics")) {
+        return;
+    }
+    if (rt->kind == ROUTE_METRICS) {
         char *text = metrics_render();
         if (text) {
             http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
             free(text);
         } else {
-            http_respond_text(c, 500, "out of memory\n");
+            http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
         }
-    } else {
-        http_respond_text(c, 404, "not found\n");
+        return;
     }
+    /* POST: lws 4.1 never completes a chunked request body, so ask for a
+     * length instead of leaving the client waiting. */
+    char len[24] = "";
+    char *end = NULL;
+    unsigned long long length = 0;
+    if (lws_hdr_copy(wsi, len, sizeof len, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+        length = strtoull(len, &end, 10);
+    if (!end || end == len || *end) {
+        http_error(c, 411, RPC_INVALID_REQUEST, "send the body with a Content-Length", NULL);
+        return;
+    }
+    char auth[128] = "";
+    if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 && !strncasecmp(auth, "Bearer ", 7))
+        snprintf(c->bearer, sizeof c->bearer, "%.79s", auth + 7);
+    if (rt->kind == ROUTE_UPLOAD) {
+        upload_begin(wsi, c, length);
+        return;
+    }
+    c->hstate = HTTP_BODY;
+    if (length == 0) /* no body callbacks will come */
+        handle_request(c, "", 0);
 }
 
 static int net_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -606,8 +1015,12 @@ static int net_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         return 0;
 
     case LWS_CALLBACK_HTTP_BODY:
-        if (c->hstate != HTTP_BODY)
+        if (c->hstate != HTTP_BODY || c->refuse_status)
             return 0;
+        if (c->route->kind == ROUTE_UPLOAD) {
+            spool_append(c, in, len);
+            return 0;
+        }
         if (c->body_len + len > (size_t)cfg->max_message_bytes) {
             c->body_too_large = true;
             return 0;
@@ -625,8 +1038,16 @@ static int net_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (c->hstate != HTTP_BODY)
             return 0;
+        if (c->refuse_status) {
+            http_error(c, c->refuse_status, c->refuse_code, c->refuse_message, NULL);
+            return 0;
+        }
+        if (c->route->kind == ROUTE_UPLOAD) {
+            upload_submit(c);
+            return 0;
+        }
         if (c->body_too_large) {
-            http_respond_text(c, 413, "request body too large\n");
+            http_error(c, 413, RPC_INVALID_REQUEST, "the body is over max_message_bytes", NULL);
             return 0;
         }
         handle_request(c, c->body ? c->body : "", c->body_len);
@@ -699,6 +1120,8 @@ static bool all_written(void)
 int net_serve(const dt_config *config)
 {
     cfg = config;
+    const char *tmp = getenv("TMPDIR");
+    spool_dir = tmp && tmp[0] == '/' ? tmp : "/tmp";
     limits.max_bytes = (size_t)cfg->max_message_bytes;
     limits.max_depth = cfg->max_json_depth;
     limits.max_string = (size_t)cfg->max_string_bytes;
@@ -722,6 +1145,9 @@ int net_serve(const dt_config *config)
     info.iface = host;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    /* lws reads the network into this buffer: 4 kB by default, which turns
+     * a 3 MB upload into 750 body callbacks. */
+    info.pt_serv_buf_size = 64 * 1024;
     if (strchr(host, ':'))
         info.options = 0;
     if (tls) {
@@ -742,9 +1168,13 @@ int net_serve(const dt_config *config)
         return 1;
     }
 
+    /* Start-up work on a worker (this thread never touches PostgreSQL):
+     * CDR partitions for the months around now. */
+    cdr_partitions_at_start();
+
     pthread_t sigthr;
     pthread_create(&sigthr, NULL, signal_thread, NULL);
-    log_info("didtrond %s listening on %s://%s:%d (ws at /ws, http at /rpc /healthz /metrics)",
+    log_info("didtrond %s listening on %s://%s:%d (ws at /ws, http at /rpc /healthz /metrics /api/v1/...)",
              cfg->instance, tls ? "https" : "http", host, port);
 
     int n = 0;

@@ -230,19 +230,6 @@ static bool parse_count(const char *s, int64_t max, int64_t *out)
     return true;
 }
 
-/* RFC 3339, or "YYYY-MM-DD" / "YYYY-MM-DD HH:MM[:SS]" taken as UTC. */
-static bool parse_date(const char *s, int64_t *out)
-{
-    size_t n = strlen(s);
-    if (n != 10 && !((n == 16 || n == 19) && s[10] == ' '))
-        return time_parse_rfc3339(s, out);
-    /* complete it to "YYYY-MM-DDTHH:MM:SSZ" */
-    char tmp[21] = "0000-00-00T00:00:00Z";
-    memcpy(tmp, s, n);
-    tmp[10] = 'T';
-    return time_parse_rfc3339(tmp, out);
-}
-
 static bool parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = { "1", "true", "yes", "y" }, *const no[] = { "0", "false", "no", "n" };
@@ -278,9 +265,16 @@ static void encode_prefix(const char *digits, uint64_t *hi, uint32_t *lo)
 
 static size_t seen_slot(const seen_key *tab, size_t cap, const seen_key *k)
 {
-    uint64_t h = k->hi * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)k->lo << 32 | k->cls) * 0xC2B2AE3D27D4EB4FULL ^
+    /* hi holds a short prefix in its top bits, so its low bits are zero:
+     * mix every bit down (the splitmix64 finaliser) before masking, or a
+     * deck of short prefixes lands in a few clustered slots. */
+    uint64_t h = k->hi ^ ((uint64_t)k->lo << 32 | k->cls) * 0xC2B2AE3D27D4EB4FULL ^
                  (uint64_t)k->from * 0x165667B19E3779F9ULL;
-    h ^= h >> 32;
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBULL;
+    h ^= h >> 31;
     size_t mask = cap - 1, i = (size_t)h & mask;
     while (tab[i].hi && !(tab[i].hi == k->hi && tab[i].lo == k->lo && tab[i].cls == k->cls &&
                           tab[i].from == k->from))
@@ -404,7 +398,7 @@ static int date_field(deck_parser *p, column c, int64_t dflt, int64_t *out, int 
         *out = dflt;
         return 0;
     }
-    if (!parse_date(s, out)) {
+    if (!time_parse_date_or_rfc3339(s, out)) {
         *stop = line_error(p, "%s: must be a date like 2026-11-23 or 2026-11-23T10:00:00Z", column_names[c]);
         return 1;
     }

@@ -31,11 +31,21 @@ rating_deck *rating_deck_get(PGconn *db, long long plan_id, char *err, size_t er
 void rating_deck_release(rating_deck *d);
 /* Forget the deck so the next get rebuilds it. Any thread. */
 void rating_deck_invalidate(long long plan_id);
+/* Added with rating_engine.c: forget the deck only when it was built from
+ * a plan version older than `version` (the rating_plan.changed event
+ * carries the new version, so an instance that already rebuilt the deck
+ * after its own commit keeps it). Any thread. */
+void rating_deck_stale(long long plan_id, long long version);
+/* Forget every deck (the event listener reconnected: changes announced
+ * while it was away are unknown). Any thread. */
+void rating_deck_invalidate_all(void);
 
 /* What the deck knows of its plan. */
 const char *rating_deck_currency(const rating_deck *d);
 money_rounding rating_deck_rounding(const rating_deck *d);
 const prefix_index *rating_deck_index(const rating_deck *d);
+/* The rating_plans.version the deck was built from (added). */
+long long rating_deck_version(const rating_deck *d);
 
 /* One side of a call, rated. */
 typedef struct {

@@ -91,6 +91,7 @@ void rpc_execute(rpc_job *job, PGconn *db)
         .cfg = job->cfg,
         .transport = job->transport,
         .method_data = m->data,
+        .upload = job->upload.path ? &job->upload : NULL,
     };
     run_call(job, &c);
     if (c.err_code) {

@@ -25,6 +25,11 @@ typedef struct rpc_job {
     char peer[64];
     const dt_config *cfg;
     void *transport;           /* inline calls: the connection's state */
+    /* HTTP uploads only (set by the transport, never from a request): the
+     * spooled body; upload.path points at upload_path. The transport
+     * deletes the file when it frees the job. */
+    rpc_upload upload;
+    char upload_path[256];
 
     /* Filled by rpc_execute: */
     char *reply;               /* malloc'd JSON text; NULL for notifications */

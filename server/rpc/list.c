@@ -197,6 +197,7 @@ int rpc_list(rpc_call *c, const list_spec *spec, const char *scope_sql, const ch
         case LIST_FROM: sb_printf(&where, " AND %s >= $%d::%s", f->sql, np, cast); break;
         case LIST_TO: sb_printf(&where, " AND %s < $%d::%s", f->sql, np, cast); break;
         case LIST_SEARCH: sb_printf(&where, " AND strpos(lower(%s), lower($%d)) > 0", f->sql, np); break;
+        case LIST_PREFIX: sb_printf(&where, " AND starts_with(%s, $%d::text)", f->sql, np); break;
         }
     }
     if (c->err_code)

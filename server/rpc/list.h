@@ -29,6 +29,7 @@ typedef enum {
     LIST_FROM,          /* sql >= value (times: inclusive start) */
     LIST_TO,            /* sql <  value (times: exclusive end) */
     LIST_SEARCH,        /* case-insensitive substring of sql */
+    LIST_PREFIX,        /* sql starts with value (rate prefixes) */
 } list_op;
 
 typedef struct {

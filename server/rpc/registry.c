@@ -16,11 +16,14 @@ extern const rpc_method interconnect_methods[];
 extern const rpc_method catalog_methods[];
 extern const rpc_method assignment_methods[];
 extern const rpc_method retention_methods[];
+extern const rpc_method ledger_methods[];
+extern const rpc_method cdr_methods[];
+extern const rpc_method rating_methods[];
 
 static const rpc_method *const modules[] = {
     system_methods, auth_methods, user_methods, audit_methods, event_methods,
     carrier_methods, interconnect_methods, catalog_methods, assignment_methods,
-    retention_methods,
+    ledger_methods, retention_methods, cdr_methods, rating_methods,
 };
 
 static const rpc_method **table;

@@ -73,6 +73,21 @@ START_TEST(test_bad_values_name_the_setting)
 }
 END_TEST
 
+START_TEST(test_max_upload_bytes_defaults_to_one_gib_and_is_settable)
+{
+    dt_config c;
+    char err[256];
+    config_defaults(&c);
+    ck_assert_int_eq(c.max_upload_bytes, 1024 * 1024 * 1024);
+    char *env[] = { "DIDTRON_MAX_UPLOAD_BYTES=4096", NULL };
+    ck_assert_int_eq(config_apply_env(&c, env, err, sizeof err), 0);
+    ck_assert_int_eq(c.max_upload_bytes, 4096);
+    ck_assert_int_eq(config_set(&c, "max_upload_bytes", "0", err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "max_upload_bytes"));
+    ck_assert_int_eq(c.max_upload_bytes, 4096);
+}
+END_TEST
+
 START_TEST(test_listen_split)
 {
     char host[64];
@@ -98,6 +113,7 @@ int main(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_file_then_env_then_flag);
     tcase_add_test(tc, test_bad_values_name_the_setting);
+    tcase_add_test(tc, test_max_upload_bytes_defaults_to_one_gib_and_is_settable);
     tcase_add_test(tc, test_listen_split);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, false);

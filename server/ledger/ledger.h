@@ -1,0 +1,56 @@
+/*
+ * ledger: double-entry journals, balances and credit control (issue 6,
+ * first slice). docs/ledger.md has the accounts, the sign conventions and
+ * the posting flow; schema/0006_ledger.sql holds the tables, the
+ * immutability and balance triggers and the posting primitive.
+ *
+ * Every money movement is one journal of entries that sum to zero per
+ * currency (debit > 0, credit < 0). A posting names a carrier side
+ * (customer or supplier) and a kind; the posting rules (one table in
+ * posting.c) say which platform account takes the other leg and in which
+ * direction the side's balance moves. Posting is idempotent by key and
+ * runs inside the caller's transaction with the carrier account locked,
+ * so a charge is checked against the customer's available credit and
+ * posted atomically.
+ */
+#ifndef DIDTRON_LEDGER_H
+#define DIDTRON_LEDGER_H
+
+#include <stdbool.h>
+
+#include "money.h"
+#include "../rpc/rpc.h"
+
+/* The largest amount one posting may move (units of its currency). */
+#define LEDGER_MAX_AMOUNT (1000000000000LL * MONEY_SCALE)
+
+typedef struct {
+    const char *idempotency_key; /* 1..128 characters; the same key never posts twice */
+    const char *kind;            /* "topup", "payment", "charge", "credit_note", "adjustment" */
+    long long carrier_id;
+    const char *side;            /* "customer" or "supplier" */
+    money_t amount;              /* > 0; an adjustment: either sign, not 0 */
+    const char *currency;        /* one of the carrier's currencies */
+    const char *memo;            /* may be NULL ("") */
+    const char *reason;          /* required for adjustments; may be NULL otherwise */
+    const char *provider;        /* topup/payment: the cash account's provider; NULL = "manual" */
+    const char *offset_account;  /* adjustment: "suspense" (NULL) or "promotions" */
+} ledger_posting;
+
+/* Post one journal inside c's transaction (the caller commits it; the
+ * audit row and the ledger.posted / credit.alert events go with it).
+ * On success returns 0 with *journal (new reference: the journal as the
+ * wire shows it) and *duplicate (true: the key was posted before with the
+ * same params; that journal is returned and nothing is written). Errors
+ * (-1, set on c): -32602 naming the field (amount, side, currency, reason,
+ * provider, offset_account, kind), -32004 (no such carrier, or not the
+ * caller's), -32009 (the key was posted before with other params; data
+ * {journal_id}), -32010 (a charge beyond the customer's available credit;
+ * data {available, currency}), -32603. */
+int ledger_post(rpc_call *c, const ledger_posting *p, json_t **journal, bool *duplicate);
+
+/* The ledger.post handler and its params (the method table is in ledger.c). */
+int ledger_post_method(rpc_call *c);
+extern const rpc_field ledger_post_params[];
+
+#endif

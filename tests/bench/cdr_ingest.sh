@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Benchmark: CDR ingestion end to end over HTTP (issue 5).
+#
+# didtrond in demo mode (the demo network: 10 ingress interconnects with a
+# service each on one of three customer plans, 16 egress interconnects on
+# 8 supplier plans); every plan gets the same generated deck (gen_deck,
+# BENCH_DECK_ROWS rows, 100,000 by default) through
+# POST /api/v1/rating-plans/{id}/rates; then cdr_post runs BENCH_CLIENTS
+# closed-loop clients (2) posting NDJSON batches of BENCH_BATCH CDRs
+# (10,000) to POST /api/v1/cdrs for BENCH_DURATION seconds (30): parsed,
+# resolved, rated on both sides, stored with COPY and committed. Prints the
+# sustained CDRs/s and the per-batch latency, then what the database holds.
+#
+# Needs DIDTRON_TEST_PG{HOST,PORT,USER} (a throw-away PostgreSQL with a
+# superuser role) and a build with server/didtrond, tests/bench/gen_deck and
+# tests/bench/cdr_post in build/ (or DIDTRON_BUILD_DIR). Extra arguments go
+# to cdr_post (e.g. --gzip); BENCH_SERVER_FLAGS to didtrond (e.g.
+# "--log-level debug" logs each batch's phases); BENCH_PORT (7582).
+# The "cpu_s" line is the CPU time didtrond and its PostgreSQL backends
+# used during the measured run: divided by the CDRs, a figure that moves
+# less than CDRs/s when other work shares the machine.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+: "${DIDTRON_TEST_PGHOST:?set DIDTRON_TEST_PGHOST (run through scripts/dev bench)}"
+: "${DIDTRON_TEST_PGPORT:?set DIDTRON_TEST_PGPORT}"
+: "${DIDTRON_TEST_PGUSER:?set DIDTRON_TEST_PGUSER}"
+
+BUILD="${DIDTRON_BUILD_DIR:-build}"
+DIDTROND="$BUILD/server/didtrond"
+GEN_DECK="$BUILD/tests/bench/gen_deck"
+CDR_POST="$BUILD/tests/bench/cdr_post"
+PORT="${BENCH_PORT:-7582}"
+DURATION="${BENCH_DURATION:-30}"
+BATCH="${BENCH_BATCH:-10000}"
+CLIENTS="${BENCH_CLIENTS:-2}"
+DECK_ROWS="${BENCH_DECK_ROWS:-100000}"
+HOST=127.0.0.1
+DB=didtron_bench_cdrs
+CONNINFO="host=$DIDTRON_TEST_PGHOST port=$DIDTRON_TEST_PGPORT user=$DIDTRON_TEST_PGUSER dbname=$DB"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER")
+LOG=var/log/bench-cdrs.log
+DECK=var/bench/deck-$DECK_ROWS.csv
+
+for f in "$DIDTROND" "$GEN_DECK" "$CDR_POST"; do
+    if [[ ! -x $f ]]; then
+        echo "cdr_ingest.sh: $f is missing; build first" >&2
+        exit 1
+    fi
+done
+mkdir -p var/log var/bench
+: >"$LOG"
+setup() {
+    if ! "$@" >>"$LOG" 2>&1; then
+        echo "cdr_ingest.sh: failed: $*" >&2
+        tail -n 20 "$LOG" >&2 || true
+        exit 1
+    fi
+}
+sql() { "${PSQL[@]}" -d "$DB" -At -c "$1"; }
+
+setup "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+setup "$DIDTROND" migrate --database "$CONNINFO"
+DIDTRON_PASSWORD=benchpass123 setup "$DIDTROND" user add bench --role admin --database "$CONNINFO"
+[[ -s $DECK ]] || "$GEN_DECK" "$DECK_ROWS" 1 >"$DECK"
+
+# shellcheck disable=SC2086 # the flags are words
+"$DIDTROND" serve --demo ${BENCH_SERVER_FLAGS:-} --database "$CONNINFO" --listen "$HOST:$PORT" >>"$LOG" 2>&1 &
+pid=$!
+echo "$pid" >var/bench/didtrond.pid
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
+up=0
+for _ in $(seq 1 100); do
+    if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then
+        up=1
+        break
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+if ((!up)); then
+    echo "cdr_ingest.sh: didtrond did not come up; see $LOG" >&2
+    tail -n 20 "$LOG" >&2 || true
+    exit 1
+fi
+
+token=$(curl -fsS "http://$HOST:$PORT/rpc" -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"bench","password":"benchpass123"}}' |
+    sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
+[[ -n $token ]] || { echo "cdr_ingest.sh: login failed" >&2; exit 1; }
+
+echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "cpus: $(nproc), cpu: $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "postgres: $(sql 'SHOW server_version'), fsync=$(sql 'SHOW fsync'), synchronous_commit=$(sql 'SHOW synchronous_commit'), shared_buffers=$(sql 'SHOW shared_buffers')"
+echo "server: $("$DIDTROND" version 2>/dev/null | head -n 1), default settings (4 workers), demo network"
+echo
+
+echo "# decks: $DECK_ROWS rows into every plan over POST /api/v1/rating-plans/{id}/rates"
+for plan in $(sql "SELECT id FROM rating_plans WHERE deleted_at IS NULL ORDER BY id"); do
+    t0=$(date +%s.%N)
+    status=$(curl -sS -o "var/bench/import-$plan.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+        -H 'Content-Type: text/csv' -H 'Expect:' --data-binary "@$DECK" \
+        "http://$HOST:$PORT/api/v1/rating-plans/$plan/rates?mode=replace&effective_from=2026-01-01T00:00:00Z")
+    t1=$(date +%s.%N)
+    if [[ $status != 200 ]]; then
+        echo "cdr_ingest.sh: import into plan $plan: HTTP $status: $(head -c 300 "var/bench/import-$plan.json")" >&2
+        exit 1
+    fi
+    printf 'plan %s: %s s\n' "$plan" "$(echo "$t1 - $t0" | bc)"
+done
+echo
+
+ingress_ids=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM interconnects WHERE direction = 'ingress' AND deleted_at IS NULL")
+ingress_ips=$(sql "SELECT string_agg(signalling_ips[1], ',' ORDER BY id) FROM interconnects WHERE direction = 'ingress' AND deleted_at IS NULL")
+egress=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM interconnects WHERE direction = 'egress' AND supplier_rating_plan_id IS NOT NULL AND deleted_at IS NULL")
+
+# Warm-up (not measured): one short run loads every plan's deck, as a
+# server that has been up for a while has them.
+"$CDR_POST" --port "$PORT" --token "$token" --deck "$DECK" --ingress-ids "$ingress_ids" --ingress-ips "$ingress_ips" \
+    --egress "$egress" --clients 1 --batch 2000 --duration 2 >>"$LOG" 2>&1 || {
+    echo "cdr_ingest.sh: warm-up failed; see $LOG" >&2
+    exit 1
+}
+
+# CPU seconds (user + system) of didtrond and of its PostgreSQL backends.
+cpu_of() {
+    local total=0 p
+    for p in "$@"; do
+        [[ -r /proc/$p/stat ]] || continue
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+    done
+    echo "$total"
+}
+backends=$(sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'didtrond/%'")
+tick=$(getconf CLK_TCK)
+server_cpu0=$(cpu_of "$pid")
+# shellcheck disable=SC2086
+pg_cpu0=$(cpu_of $backends)
+
+echo "# $CLIENTS clients, closed loop, NDJSON batches of $BATCH CDRs, ${DURATION} s (after a 2 s warm-up that loads the decks)"
+failed=0
+"$CDR_POST" --port "$PORT" --token "$token" --deck "$DECK" --ingress-ids "$ingress_ids" --ingress-ips "$ingress_ips" \
+    --egress "$egress" --clients "$CLIENTS" --batch "$BATCH" --duration "$DURATION" "$@" || failed=1
+server_cpu1=$(cpu_of "$pid")
+# shellcheck disable=SC2086
+pg_cpu1=$(cpu_of $backends)
+echo "cpu_s didtrond=$(echo "scale=1; ($server_cpu1 - $server_cpu0) / $tick" | bc) postgres_backends=$(echo "scale=1; ($pg_cpu1 - $pg_cpu0) / $tick" | bc)"
+echo
+echo "# stored"
+sql "SELECT 'cdrs=' || count(*) || ' customer_rated=' || round(100.0 * count(*) FILTER (WHERE customer_rated) / greatest(count(*), 1), 1) || '%'
+        || ' supplier_rated=' || round(100.0 * count(*) FILTER (WHERE supplier_rated) / greatest(count(*), 1), 1) || '%'
+        || ' with_margin=' || round(100.0 * count(*) FILTER (WHERE margin IS NOT NULL) / greatest(count(*), 1), 1) || '%'
+        || ' table=' || pg_size_pretty(pg_total_relation_size('cdrs_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMM')))
+        || ' keys=' || pg_size_pretty(pg_total_relation_size('cdr_keys')) FROM cdrs"
+sql "SELECT 'unrated reasons: ' || coalesce(string_agg(reason || ' x' || n, '; '), 'none') FROM
+        (SELECT customer_reason AS reason, count(*) AS n FROM cdrs WHERE NOT customer_rated GROUP BY 1 ORDER BY 2 DESC LIMIT 3) r"
+if ! kill -0 "$pid" 2>/dev/null; then
+    echo "cdr_ingest.sh: didtrond died; see $LOG" >&2
+    failed=1
+fi
+exit "$failed"
