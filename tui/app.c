@@ -189,6 +189,8 @@ void app_open_screen(screen *s)
     }
     a.ws[a.nws] = s;
     a.active = a.nws++;
+    if (a.conn == NET_READY)
+        s->ops->reload(s);
     a.dirty = true;
 }
 

@@ -17,6 +17,7 @@
 typedef struct {
     char id[80];
     json_t *cdr;
+    int scroll;         /* one column: the first line shown */
     unsigned generation;
 } cdr_state;
 
@@ -120,17 +121,24 @@ static void draw(screen *s, rect r)
     snprintf(all[n++].value, sizeof all[0].value, "%s", supplier ? "" : "(not shown)");
     for (int i = 0; i < ns && n < 40; i++)
         all[n++] = supp[i];
-    ui_kv(ui_box(r, "CDR", true), all, n, 0);
+    int max_scroll = n > r.h - 2 ? n - (r.h - 2) : 0;
+    if (st->scroll > max_scroll)
+        st->scroll = max_scroll;
+    ui_kv(ui_box(r, "CDR (Up/Down scroll)", true), all, n, st->scroll);
 }
 
 static bool action(screen *s, action_id a, int h)
 {
-    (void)h;
-    if (a == ACT_REFRESH) {
-        reload(s);
-        return true;
+    cdr_state *st = s->state;
+    switch (a) {
+    case ACT_REFRESH: reload(s); return true;
+    case ACT_DOWN: st->scroll++; return true;
+    case ACT_UP: st->scroll = st->scroll > 0 ? st->scroll - 1 : 0; return true;
+    case ACT_PAGE_DOWN: st->scroll += h - 2; return true;
+    case ACT_PAGE_UP: st->scroll = st->scroll > h - 2 ? st->scroll - (h - 2) : 0; return true;
+    case ACT_FIRST: st->scroll = 0; return true;
+    default: return false;
     }
-    return false;
 }
 
 static void event(screen *s, const char *topic, json_t *data)

@@ -20,16 +20,17 @@
 #include "screen.h"
 #include "theme.h"
 
-/* What fits in one WebSocket message by default (the server's
- * max_message_bytes is 1 MiB), leaving room for the envelope. */
-#define WS_DECK_MAX (1000 * 1000)
+/* What fits in the csv string of one request: the server caps every JSON
+ * string at max_string_bytes (64 KiB by default). Bigger decks go over
+ * HTTP, streamed. */
+#define WS_DECK_MAX (60 * 1000)
 
 typedef struct {
     long long id;
     char name[64];
     screen *rates;          /* the list, drawn below the header */
     form dialog;            /* import or quote */
-    char line[240];         /* progress or the last import's summary */
+    char line[400];         /* progress, the last import's summary, or how to send a big deck */
     char quote[240];        /* the last quote */
     unsigned generation;
 } deck;
@@ -119,7 +120,12 @@ static bool send_import(form *f, json_t *params)
 {
     screen *s = f->ud;
     deck *d = s->state;
+    char path_buf[256];
     const char *path = json_string_value(json_object_get(params, "file"));
+    if (path) { /* params lose "file" below; keep the name */
+        snprintf(path_buf, sizeof path_buf, "%s", path);
+        path = path_buf;
+    }
     struct stat sb;
     if (!path || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         snprintf(f->message, sizeof f->message, "cannot read %s: %s", path ? path : "(no file)",
@@ -129,9 +135,10 @@ static bool send_import(form *f, json_t *params)
     }
     if (sb.st_size > WS_DECK_MAX) {
         snprintf(f->message, sizeof f->message,
-                 "%.1f MB is over one message: curl -H \"Authorization: Bearer $TOKEN\" -T %s "
-                 "http://SERVER/api/v1/rating-plans/%lld/rates?mode=%s",
+                 "%.1f MB: send it over HTTP (progress shows here): curl -H \"Authorization: Bearer $TOKEN\" "
+                 "-H \"Expect:\" --data-binary @%.120s http://SERVER/api/v1/rating-plans/%lld/rates?mode=%s",
                  (double)sb.st_size / 1e6, path, d->id, json_string_value(json_object_get(params, "mode")));
+        snprintf(d->line, sizeof d->line, "%s", f->message); /* stays after Esc */
         json_decref(params);
         return false;
     }
@@ -258,8 +265,11 @@ static void event(screen *s, const char *topic, json_t *data)
         long long bytes = (long long)json_integer_value(json_object_get(data, "bytes"));
         long long total = (long long)json_integer_value(json_object_get(data, "total_bytes"));
         int pct = total > 0 ? (int)(bytes * 100 / total) : 0;
+        const char *status = json_string_value(json_object_get(data, "status"));
         if (!json_is_true(json_object_get(data, "done")))
             snprintf(d->line, sizeof d->line, "importing: %d%% · %lld rows · %lld rows/s · ETA %llds", pct, rows, rps, eta);
+        else if (!strstr(d->line, "imported ")) /* a WebSocket import's reply says more */
+            snprintf(d->line, sizeof d->line, "import %s: %lld rows read", status ? status : "finished", rows);
         app_dirty();
         return;
     }

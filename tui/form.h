@@ -55,7 +55,7 @@ struct form {
     char theirs[FORM_MAX_FIELDS][128]; /* after a conflict: the server's values, where they differ */
     const char *get_method;        /* reads the record back after a conflict ("carrier.get") */
     const char *root;              /* where the fields live in what get_method returns ("credit"), or NULL */
-    char message[200];             /* conflict or other error, under the fields */
+    char message[400];             /* conflict or other error, under the fields */
     int focus;
     int tab;                       /* the tab shown (the focused field's) */
     bool saving;
