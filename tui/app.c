@@ -247,7 +247,7 @@ static bool admin_only(const char *name)
 /* Lists a customer user may not open. */
 static bool staff_only(const char *name)
 {
-    static const char *const staff[] = { "rating-plans", "trunk-groups", "categories", "groups", "blacklists",
+    static const char *const staff[] = { "balances", "rating-plans", "trunk-groups", "categories", "groups", "blacklists",
                                          "release-causes", NULL };
     for (const char *const *n = staff; *n; n++)
         if (!strcmp(name, *n))
@@ -330,6 +330,7 @@ static const menu_entry menu[] = {
     { "Services", "Services", "services", 1 }, { "Trunk groups", "Trunk groups", "trunk-groups", 1 },
     { "Categories", "Categories", "categories", 1 }, { "Groups", "Groups", "groups", 1 },
     { "Blacklists", "Blacklists", "blacklists", 1 }, { "Release causes", "Release causes", "release-causes", 1 },
+    { "Balance & spend", "Balance & spend", "balances", 1 },
     { "", NULL, NULL, 0 }, { " RATING", NULL, NULL, 0 }, { "Rating plans", "Rating plans", "rating-plans", 1 },
     { "CDRs", "CDRs", "cdrs", 0 }, { "", NULL, NULL, 2 }, { " SETTINGS", NULL, NULL, 2 },
     { "Users", "Users", "users", 2 }, { "Audit log", "Audit log", "audit", 2 },
@@ -680,7 +681,7 @@ static void act(action_id act)
 /* Tab in the command line: complete to the longest unambiguous text. */
 static void complete_command(void)
 {
-    static const char *const commands[] = { "carriers", "services", "trunk-groups", "categories", "groups",
+    static const char *const commands[] = { "carriers", "balances", "services", "trunk-groups", "categories", "groups",
                                             "blacklists", "release-causes", "rating-plans", "cdrs", "users",
                                             "audit", "theme dark",
                                             "theme light", "theme system", "quit" };
@@ -1088,7 +1089,8 @@ int app_run(const app_options *opt)
             net_watch_fd(sc.fd, on_script_tick, NULL);
     }
     static const char *const topics[] = { "carrier.changed", "interconnect.changed", "contact.changed",
-                                          "credit_alert.changed", "service.changed" };
+                                          "credit_alert.changed", "service.changed", "ledger.posted",
+                                          "credit.alert" };
     for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
         net_subscribe(topics[i]);
     net_run();

@@ -104,6 +104,18 @@ static const form_field alert_fields[] = {
     { "Enabled", "enabled", FIELD_BOOL, NULL, false },
 };
 
+static const char *const post_kinds[] = { "topup", "payment", "credit_note", "adjustment", NULL };
+static const char *const post_sides[] = { "customer", "supplier", NULL };
+static const form_field post_fields[] = {
+    { "Kind", "kind", FIELD_ENUM, post_kinds, false },
+    { "Side", "side", FIELD_ENUM, post_sides, false },
+    { "Amount", "amount", FIELD_MONEY, NULL, false },
+    { "Currency", "currency", FIELD_TEXT, NULL, false },
+    { "Memo", "memo", FIELD_TEXT, NULL, false },
+    { "Reason (adjustment)", "reason", FIELD_TEXT, NULL, false, FORM_ADVANCED },
+    { "Provider (cash)", "provider", FIELD_TEXT, NULL, false, FORM_ADVANCED },
+};
+
 static const form_field accounting_fields[] = {
     { "Customer account", "customer_account_number", FIELD_TEXT, NULL, false },
     { "Supplier account", "supplier_account_number", FIELD_TEXT, NULL, false },
@@ -121,6 +133,7 @@ typedef struct {
     json_t *carrier, *accounting;
     table_model ics, contacts, alerts;
     json_t *items[NTABS];   /* the rows behind the tables, as loaded (for e and d) */
+    char post_key[48];      /* the idempotency key of the open posting dialog */
     unsigned generation;
 } detail;
 
@@ -381,6 +394,62 @@ static void edited(void *ud)
     reload(ud);
 }
 
+/* t: the posting dialog. One idempotency key per opened dialog, so a
+ * save resent after a lost connection posts once. */
+static void posted(void *ud, json_t *result, json_t *error)
+{
+    (void)ud;
+    char msg[240];
+    if (error) {
+        json_t *data = json_object_get(error, "data");
+        const char *avail = json_string_value(json_object_get(data, "available"));
+        snprintf(msg, sizeof msg, "not posted: %s%s%s", json_string_value(json_object_get(error, "message")),
+                 avail ? " · available " : "", avail ? avail : "");
+    } else {
+        snprintf(msg, sizeof msg, "%s journal %lld: %s %s %s", json_is_true(json_object_get(result, "duplicate"))
+                                                                  ? "already posted:" : "posted",
+                 (long long)json_integer_value(json_object_get(result, "id")),
+                 json_string_value(json_object_get(result, "kind")), json_string_value(json_object_get(result, "amount")),
+                 json_string_value(json_object_get(result, "currency")));
+    }
+    app_toast(msg);
+}
+
+static bool send_post(form *f, json_t *params)
+{
+    screen *s = f->ud;
+    detail *d = s->state;
+    json_object_set_new(params, "idempotency_key", json_string(d->post_key));
+    net_call("ledger.post", params, posted, NULL);
+    return true;
+}
+
+static bool open_post(screen *s)
+{
+    detail *d = s->state;
+    if (!d->carrier)
+        return false;
+    form_init_create(&d->edit, "Post money", "ledger.post", "carrier_id", d->id, post_fields,
+                     (int)(sizeof post_fields / sizeof post_fields[0]));
+    const char *cur = json_string_value(json_array_get(json_object_get(d->carrier, "currencies"), 0));
+    if (cur)
+        snprintf(d->edit.value[3], sizeof d->edit.value[3], "%s", cur);
+    unsigned char rnd[12];
+    FILE *ur = fopen("/dev/urandom", "rb");
+    size_t got = ur ? fread(rnd, 1, sizeof rnd, ur) : 0;
+    if (ur)
+        fclose(ur);
+    if (got != sizeof rnd)
+        return false;
+    int off = snprintf(d->post_key, sizeof d->post_key, "console-");
+    for (size_t i = 0; i < sizeof rnd; i++)
+        off += snprintf(d->post_key + off, sizeof d->post_key - (size_t)off, "%02x", rnd[i]);
+    d->edit.submit = send_post;
+    d->edit.ud = s;
+    app_open_form(&d->edit);
+    return true;
+}
+
 /* The loaded row behind the selected line of the tab's table. */
 static json_t *selected_item(detail *d)
 {
@@ -532,6 +601,7 @@ static bool action(screen *s, action_id a, int h)
     case ACT_LAST: if (t) table_select_last(t, h); break;
     case ACT_REFRESH: reload(s); break;
     case ACT_DELETE: return ask_remove(d);
+    case ACT_POST: return open_post(s);
     case ACT_OPEN: {
         const table_row *row = d->tab == TAB_INTERCONNECTS ? table_selected(&d->ics) : NULL;
         if (!row)
@@ -553,6 +623,9 @@ static void event(screen *s, const char *topic, json_t *data)
      * record could be ours (cheap: five small requests). */
     if (!strcmp(topic, "carrier.changed") && json_integer_value(json_object_get(data, "id")) != d->id)
         return;
+    if ((!strcmp(topic, "ledger.posted") || !strcmp(topic, "credit.alert")) &&
+        json_integer_value(json_object_get(data, "carrier_id")) != d->id)
+        return;
     reload(s);
 }
 
@@ -564,7 +637,7 @@ static void footer(screen *s, char *buf, size_t n)
         table_footer(t, theme_glyphs()->utf8, buf, n);
     else
         snprintf(buf, n, "%s · Left/Right: tabs%s", tab_names[d->tab],
-                 d->tab == TAB_DETAILS ? " · Tab: section · e: edit it" : d->tab == TAB_ACCOUNTING ? " · e: edit" : "");
+                 d->tab == TAB_DETAILS ? " · Tab: section · e: edit it · t: post money" : d->tab == TAB_ACCOUNTING ? " · e: edit" : "");
     if (t) {
         size_t off = strlen(buf);
         snprintf(buf + off, n - off, d->tab == TAB_INTERCONNECTS ? " · Enter: open · n: new · d: delete"

@@ -604,6 +604,19 @@ static const form_field release_cause_fields[] = {
 };
 static const char *const release_cause_keys[] = { "interconnect_id", "direction", NULL };
 
+/* Balance & Spend: every carrier's live credit figures (carrier.list
+ * items carry them), refreshed as postings arrive. */
+static const table_column balance_cols[] = {
+    { "Name", "name", 16, 4, false },
+    { "Cur", "currency", 4, 0, false, "balances.customer.currency" },
+    { "Balance", "balance", 13, 1, true, "balances.customer.balance" },
+    { "Limit", "limit", 12, 0, true, "balances.customer.limit" },
+    { "Remaining", "remaining", 13, 1, true, "balances.customer.remaining" },
+    { "Supplier bal", "supplier", 13, 0, true, "balances.supplier.balance" },
+    { "24 h spend", "spend", 12, 0, true, "balances.spend_24h.customer" },
+    { "24 h limit", "spend_limit", 12, 0, true, "balances.spend_24h.customer_limit" },
+};
+
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
 static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
 static const char *const user_keys[] = { "role", NULL };
@@ -612,6 +625,8 @@ static const list_desc known[] = {
     { "Carriers", "Carriers", "carrier.list", carrier_cols, N(carrier_cols), 0, false, "q", carrier_keys,
       "carrier.changed", open_carrier, remove_carrier, "carrier.create", "New carrier", new_carrier_fields,
       N(new_carrier_fields) },
+    { "Balance & spend", "Carriers / Balance & Spend", "carrier.list", balance_cols, N(balance_cols), 0, false, "q",
+      carrier_keys, "carrier.changed ledger.posted", open_carrier, NULL },
     { "Services", "Carriers / Services", "service.list", service_cols, N(service_cols), 0, false, "q", service_keys,
       "service.changed", open_service_carrier, NULL },
     { "Trunk groups", "Carriers / Trunk Groups", "trunk_group.list", trunk_group_cols, N(trunk_group_cols), 0, false, "q",
@@ -643,7 +658,7 @@ static const list_desc known[] = {
     { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, NULL,
       "audit.recorded", open_audit, NULL },
 };
-static const char *const known_names[] = { "carriers", "services", "trunk-groups", "users", "categories", "groups",
+static const char *const known_names[] = { "carriers", "balances", "services", "trunk-groups", "users", "categories", "groups",
                                            "blacklists", "release-causes", "rating-plans", "cdrs", "audit" };
 
 const list_desc *list_by_name(const char *name)

@@ -386,6 +386,28 @@ keys y
 check "y deletes it" wait_for "0 of 0"
 keys C-w
 
+# Money: t on a carrier posts (one idempotency key per dialog), the
+# carrier's credit figures follow, and Balance & spend lists them.
+keys /
+for _ in $(seq 1 12); do keys BSpace; done
+keys a c m e Enter
+wait_for "1 of 1" >/dev/null
+keys Enter
+wait_for "Customer balance" >/dev/null
+keys t
+check "t opens the posting dialog" wait_for "Post money"
+check "in the carrier's currency" wait_for "GBP"
+keys Down Down 2 5 F2
+check "the top-up is posted" wait_for "posted journal"
+acme_detail_balance() { screen | grep "Customer balance" | grep -q "25.000000"; }
+check "the carrier's balance follows" retry acme_detail_balance
+keys C-w
+keys : b a l a n c e s Enter
+check ":balances lists the carriers' figures" wait_for "Carriers / Balance & Spend"
+acme_balance() { screen | grep "Acme Telecom" | grep -q "25.000000"; }
+check "with Acme's new balance" retry acme_balance
+keys C-w
+
 # Rating: a new plan, a deck imported from a file with its summary and a
 # bad line named, the deck searched by prefix, a quote, then a CDR sent
 # over HTTP found in the CDR search and opened with both sides.
