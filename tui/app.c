@@ -71,10 +71,36 @@ bool app_screen_open(const screen *s)
     return false;
 }
 
-unsigned app_next_generation(void)
+void screen_new_load(screen *s)
 {
-    static unsigned next;
-    return ++next;
+    static unsigned next; /* never handed out twice, so generations never repeat */
+    s->generation = ++next;
+}
+
+typedef struct {
+    screen *s, *tab;
+    unsigned generation;
+    int part;
+    screen_reply_fn fn;
+} screen_ticket;
+
+static void screen_reply(void *ud, json_t *result, json_t *error)
+{
+    screen_ticket tk = *(screen_ticket *)ud;
+    free(ud);
+    if (app_screen_open(tk.tab) && tk.s->generation == tk.generation)
+        tk.fn(tk.s, tk.part, result, error);
+}
+
+void screen_call(screen *s, const char *method, json_t *params, screen_reply_fn fn, int part)
+{
+    screen_ticket *tk = malloc(sizeof *tk);
+    if (!tk) {
+        json_decref(params);
+        return;
+    }
+    *tk = (screen_ticket){ s, s->owner ? s->owner : s, s->generation, part, fn };
+    net_call(method, params, screen_reply, tk);
 }
 
 void app_dirty(void)

@@ -134,16 +134,7 @@ typedef struct {
     table_model ics, contacts, alerts;
     json_t *items[NTABS];   /* the rows behind the tables, as loaded (for e and d) */
     char post_key[48];      /* the idempotency key of the open posting dialog */
-    unsigned generation;
 } detail;
-
-/* Replies carry (screen, generation, part) so a closed tab or an old load
- * is ignored. Screens are registered here while open. */
-typedef struct {
-    screen *s;
-    unsigned generation;
-    int part;
-} ticket;
 
 static const char *text_of(json_t *v, char *buf, size_t n)
 {
@@ -165,18 +156,10 @@ static void fill_table(table_model *t, json_t *items)
     table_set_page(t, (long long)json_array_size(items), NULL);
 }
 
-static void reply(void *ud, json_t *result, json_t *error)
+/* A reply for one part (a tab) of this carrier's latest load. */
+static void reply(screen *s, int part, json_t *result, json_t *error)
 {
-    ticket *tk = ud;
-    screen *s = tk->s;
-    int part = tk->part;
-    unsigned gen = tk->generation;
-    free(tk);
-    if (!app_screen_open(s))
-        return;
     detail *d = s->state;
-    if (gen != d->generation)
-        return;
     app_dirty();
     if (error) {
         char msg[160];
@@ -206,28 +189,19 @@ static void reply(void *ud, json_t *result, json_t *error)
     }
 }
 
-static void request(screen *s, int part, const char *method, json_t *params)
-{
-    detail *d = s->state;
-    ticket *tk = malloc(sizeof *tk);
-    if (!tk) {
-        json_decref(params);
-        return;
-    }
-    *tk = (ticket){ s, d->generation, part };
-    net_call(method, params, reply, tk);
-}
-
 static void reload(screen *s)
 {
     detail *d = s->state;
     json_int_t id = (json_int_t)d->id;
-    d->generation = app_next_generation();
-    request(s, TAB_DETAILS, "carrier.get", json_pack("{s:I}", "id", id));
-    request(s, TAB_INTERCONNECTS, "interconnect.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
-    request(s, TAB_CONTACTS, "contact.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
-    request(s, TAB_ACCOUNTING, "carrier.accounting.get", json_pack("{s:I}", "carrier_id", id));
-    request(s, TAB_ALERTS, "credit_alert.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500));
+    screen_new_load(s);
+    screen_call(s, "carrier.get", json_pack("{s:I}", "id", id), reply, TAB_DETAILS);
+    screen_call(s, "interconnect.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500), reply,
+                TAB_INTERCONNECTS);
+    screen_call(s, "contact.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500), reply,
+                TAB_CONTACTS);
+    screen_call(s, "carrier.accounting.get", json_pack("{s:I}", "carrier_id", id), reply, TAB_ACCOUNTING);
+    screen_call(s, "credit_alert.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500), reply,
+                TAB_ALERTS);
 }
 
 /* ---- the Details tab: three sections of label/value lines ---- */

@@ -18,25 +18,12 @@ typedef struct {
     char id[80];
     json_t *cdr;
     int scroll;         /* one column: the first line shown */
-    unsigned generation;
 } cdr_state;
 
-typedef struct {
-    screen *s;
-    unsigned generation;
-} ticket;
-
-static void reply(void *ud, json_t *result, json_t *error)
+static void reply(screen *s, int part, json_t *result, json_t *error)
 {
-    ticket *tk = ud;
-    screen *s = tk->s;
-    unsigned gen = tk->generation;
-    free(tk);
-    if (!app_screen_open(s))
-        return;
     cdr_state *st = s->state;
-    if (gen != st->generation)
-        return;
+    (void)part;
     app_dirty();
     if (error) {
         char msg[200];
@@ -51,12 +38,8 @@ static void reply(void *ud, json_t *result, json_t *error)
 static void reload(screen *s)
 {
     cdr_state *st = s->state;
-    st->generation = app_next_generation();
-    ticket *tk = malloc(sizeof *tk);
-    if (!tk)
-        return;
-    *tk = (ticket){ s, st->generation };
-    net_call("cdr.get", json_pack("{s:s}", "id", st->id), reply, tk);
+    screen_new_load(s);
+    screen_call(s, "cdr.get", json_pack("{s:s}", "id", st->id), reply, 0);
 }
 
 /* One side as label/value lines. */

@@ -32,7 +32,6 @@ typedef struct {
     form dialog;            /* import or quote */
     char line[400];         /* progress, the last import's summary, or how to send a big deck */
     char quote[240];        /* the last quote */
-    unsigned generation;
 } deck;
 
 static const table_column rate_cols[] = {
@@ -65,28 +64,10 @@ static const form_field quote_fields[] = {
     { "Duration (s)", "duration", FIELD_INT, NULL, false },
 };
 
-typedef struct {
-    screen *s;
-    unsigned generation;
-} ticket;
-
-static deck *live(void *ud, ticket **out)
+static void imported(screen *s, int part, json_t *result, json_t *error)
 {
-    ticket *tk = ud;
-    *out = tk;
-    if (!app_screen_open(tk->s))
-        return NULL;
-    deck *d = tk->s->state;
-    return d->generation == tk->generation ? d : NULL;
-}
-
-static void imported(void *ud, json_t *result, json_t *error)
-{
-    ticket *tk;
-    deck *d = live(ud, &tk);
-    free(tk);
-    if (!d)
-        return;
+    deck *d = s->state;
+    (void)part;
     app_dirty();
     if (error) {
         json_t *first = json_array_get(json_object_get(json_object_get(error, "data"), "rejected"), 0);
@@ -162,24 +143,15 @@ static bool send_import(form *f, json_t *params)
         json_decref(params);
         return false;
     }
-    ticket *tk = malloc(sizeof *tk);
-    if (!tk) {
-        json_decref(params);
-        return false;
-    }
-    *tk = (ticket){ s, d->generation };
     snprintf(d->line, sizeof d->line, "importing %s…", path);
-    net_call("rating_plan.import", params, imported, tk);
+    screen_call(s, "rating_plan.import", params, imported, 0);
     return true;
 }
 
-static void quoted(void *ud, json_t *result, json_t *error)
+static void quoted(screen *s, int part, json_t *result, json_t *error)
 {
-    ticket *tk;
-    deck *d = live(ud, &tk);
-    free(tk);
-    if (!d)
-        return;
+    deck *d = s->state;
+    (void)part;
     app_dirty();
     if (error) {
         json_t *fe = json_array_get(json_object_get(json_object_get(error, "data"), "fields"), 0);
@@ -198,17 +170,10 @@ static void quoted(void *ud, json_t *result, json_t *error)
 static bool send_quote(form *f, json_t *params)
 {
     screen *s = f->ud;
-    deck *d = s->state;
-    ticket *tk = malloc(sizeof *tk);
-    if (!tk) {
-        json_decref(params);
-        return false;
-    }
-    *tk = (ticket){ s, d->generation };
     json_object_del(params, "version");
     if (!json_object_get(params, "duration"))
         json_object_set_new(params, "duration", json_integer(60));
-    net_call("rating.quote", params, quoted, tk);
+    screen_call(s, "rating.quote", params, quoted, 0);
     return true;
 }
 
@@ -250,7 +215,7 @@ static void open_dialog(screen *s, bool import)
 static void reload(screen *s)
 {
     deck *d = s->state;
-    d->generation = app_next_generation();
+    screen_new_load(s);
     d->rates->ops->reload(d->rates);
 }
 
@@ -338,7 +303,7 @@ screen *deck_view_new(long long id, const char *name)
         free(s);
         return NULL;
     }
-    list_screen_set_owner(d->rates, s);
+    d->rates->owner = s; /* its replies count while the deck is open */
     d->id = id;
     snprintf(d->name, sizeof d->name, "Rating plan %s (id %lld)", name, id);
     s->ops = &ops;

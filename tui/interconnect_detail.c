@@ -131,14 +131,7 @@ typedef struct {
     form edit;
     form_field fields[FORM_MAX_FIELDS]; /* the edit form of the shown tab */
     table_model services;
-    unsigned generation;
 } ic_state;
-
-typedef struct {
-    screen *s;
-    unsigned generation;
-    bool services;
-} ticket;
 
 static const ic_tab *tabs_of(const ic_state *st)
 {
@@ -146,18 +139,10 @@ static const ic_tab *tabs_of(const ic_state *st)
     return dir && !strcmp(dir, "egress") ? egress_tabs : ingress_tabs;
 }
 
-static void reply(void *ud, json_t *result, json_t *error)
+/* part 1: the services list; 0: the interconnect. */
+static void reply(screen *s, int services, json_t *result, json_t *error)
 {
-    ticket *tk = ud;
-    screen *s = tk->s;
-    bool services = tk->services;
-    unsigned gen = tk->generation;
-    free(tk);
-    if (!app_screen_open(s))
-        return;
     ic_state *st = s->state;
-    if (gen != st->generation)
-        return;
     app_dirty();
     if (error) {
         char msg[160];
@@ -187,24 +172,13 @@ static void reply(void *ud, json_t *result, json_t *error)
     snprintf(s->crumb, sizeof s->crumb, "Interconnects / %s", s->title);
 }
 
-static void ask(screen *s, const char *method, json_t *params, bool services)
-{
-    ic_state *st = s->state;
-    ticket *tk = malloc(sizeof *tk);
-    if (!tk) {
-        json_decref(params);
-        return;
-    }
-    *tk = (ticket){ s, st->generation, services };
-    net_call(method, params, reply, tk);
-}
-
 static void reload(screen *s)
 {
     ic_state *st = s->state;
-    st->generation = app_next_generation();
-    ask(s, "interconnect.get", json_pack("{s:I}", "id", (json_int_t)st->id), false);
-    ask(s, "service.list", json_pack("{s:{s:I}, s:i}", "filter", "interconnect_id", (json_int_t)st->id, "limit", 500), true);
+    screen_new_load(s);
+    screen_call(s, "interconnect.get", json_pack("{s:I}", "id", (json_int_t)st->id), reply, 0);
+    screen_call(s, "service.list",
+                json_pack("{s:{s:I}, s:i}", "filter", "interconnect_id", (json_int_t)st->id, "limit", 500), reply, 1);
 }
 
 static void draw(screen *s, rect r)

@@ -19,8 +19,6 @@ typedef struct {
                          * so the screen never flashes empty (and a live
                          * update costs only the cells that changed) */
     time_t loaded_at;
-    unsigned generation;
-    screen *owner;      /* the screen embedding this list (a deck), or NULL */
     json_t *scope;      /* filters every load carries (the rates of one plan), or NULL */
 } list_state;
 
@@ -61,24 +59,10 @@ const char *json_path_text(json_t *item, const char *path, char *buf, size_t n)
     return "";
 }
 
-typedef struct {
-    screen *s;
-    screen *tab;        /* the workspace tab it lives in (s, or its owner) */
-    unsigned generation;
-} ticket;
-
-static void reply(void *ud, json_t *result, json_t *error)
+static void reply(screen *s, int part, json_t *result, json_t *error)
 {
-    ticket *tk = ud;
-    screen *s = tk->s;
-    unsigned gen = tk->generation;
-    bool open = app_screen_open(tk->tab);
-    free(tk);
-    if (!open)
-        return;
     list_state *st = s->state;
-    if (gen != st->generation)
-        return;
+    (void)part;
     st->loading = false;
     app_dirty();
     if (error) {
@@ -173,16 +157,10 @@ static void load(screen *s, bool more)
         json_object_set_new(p, "cursor", json_string(st->t.next_cursor));
     } else {
         st->replace = true;
-        st->generation = app_next_generation();
+        screen_new_load(s);
     }
-    ticket *tk = malloc(sizeof *tk);
-    if (!tk) {
-        json_decref(p);
-        return;
-    }
-    *tk = (ticket){ s, st->owner ? st->owner : s, st->generation };
     st->loading = true;
-    net_call(st->d->method, p, reply, tk);
+    screen_call(s, st->d->method, p, reply, 0);
     app_dirty();
 }
 
@@ -370,12 +348,6 @@ screen *list_screen_new_scoped(const list_desc *d, json_t *scope, const char *ti
     snprintf(s->title, sizeof s->title, "%s", title);
     snprintf(s->crumb, sizeof s->crumb, "%s", crumb);
     return s;
-}
-
-void list_screen_set_owner(screen *s, screen *owner)
-{
-    list_state *st = s->state;
-    st->owner = owner;
 }
 
 json_t *list_screen_selected(screen *s)

@@ -40,9 +40,6 @@ screen *list_screen_new(const list_desc *d);
 /* The same list limited to scope (stolen), e.g. {"rating_plan_id": 3}:
  * every load sends those filters besides the user's search. */
 screen *list_screen_new_scoped(const list_desc *d, json_t *scope, const char *title, const char *crumb);
-/* A list drawn inside another screen (owner, a workspace tab): replies are
- * kept while the owner is open. The owner destroys the list with itself. */
-void list_screen_set_owner(screen *s, screen *owner);
 /* The loaded item under the selection (borrowed), or NULL. */
 json_t *list_screen_selected(screen *s);
 /* The text of one cell: the value at a dot path, as text. */

@@ -38,14 +38,22 @@ struct screen {
     char crumb[96];       /* header breadcrumb */
     long long id;         /* the record it shows (0 for lists) */
     void *state;
+    unsigned generation;  /* of its latest load (screen_new_load) */
+    screen *owner;        /* the workspace tab it is drawn in, when embedded */
 };
+
+/* The one way a screen asks the server: fn(s, part, result, error) runs
+ * only while s (or its owner) is still a workspace tab and no newer load
+ * of s began (a late reply, even for a screen whose memory a new one now
+ * uses, is dropped). part tells the screen's requests apart. */
+typedef void (*screen_reply_fn)(screen *s, int part, json_t *result, json_t *error);
+void screen_call(screen *s, const char *method, json_t *params, screen_reply_fn fn, int part);
+/* Begin a new load of s: replies to earlier calls are dropped from now. */
+void screen_new_load(screen *s);
 
 /* Hooks the app gives screens. */
 /* Is s still a workspace tab? (A reply for a closed screen is dropped.) */
 bool app_screen_open(const screen *s);
-/* A number never handed out before: tag each load with one, so a late
- * reply (even for a screen whose memory a new one now uses) is known stale. */
-unsigned app_next_generation(void);
 void app_dirty(void);
 void app_toast(const char *msg);
 /* Show a modal form (owned by the screen) until it closes; keys go to it. */

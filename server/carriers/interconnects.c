@@ -240,12 +240,12 @@ static int interconnect_prepare(rpc_call *c, json_t *before)
     return 0;
 }
 
-static int services_delete_of(rpc_call *c, const char *where_sql, long long id, long long carrier);
+static int services_delete_of(rpc_call *c, long long interconnect_id, long long carrier);
 
 static int interconnect_soft_delete(rpc_call *c, long long id, long long carrier)
 {
     json_t *before = record_get(c, &interconnect_record, id, NULL, NULL);
-    int rc = before && !services_delete_of(c, "interconnect_id = $1", id, carrier) &&
+    int rc = before && !services_delete_of(c, id, carrier) &&
              !record_soft_delete(c, &interconnect_record, id) &&
              !record_changed(c, &interconnect_record, "delete", id, before, NULL, carrier) ? 0 : -1;
     json_decref(before);
@@ -435,12 +435,12 @@ static int service_prepare(rpc_call *c, json_t *before)
     return 0;
 }
 
-static int services_delete_of(rpc_call *c, const char *where_sql, long long id, long long carrier)
+static int services_delete_of(rpc_call *c, long long interconnect_id, long long carrier)
 {
-    char idt[24], sql[200];
-    snprintf(idt, sizeof idt, "%lld", id);
-    snprintf(sql, sizeof sql, "SELECT id FROM services WHERE %s AND deleted_at IS NULL FOR UPDATE", where_sql);
-    PGresult *r = rpc_query(c, sql, 1, idt);
+    char idt[24];
+    snprintf(idt, sizeof idt, "%lld", interconnect_id);
+    PGresult *r = rpc_query(c, "SELECT id FROM services WHERE interconnect_id = $1 AND deleted_at IS NULL FOR UPDATE",
+                            1, idt);
     if (!r)
         return -1;
     int rc = 0;
