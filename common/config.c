@@ -45,6 +45,17 @@ static const cfg_key keys[] = {
     I(shutdown_grace_ms, 0, 600000, "time in-flight requests get on SIGTERM"),
     I(password_cost, 12, 20, "scrypt cost log2(N) of new password hashes"),
     I(retention_days, 0, 3650, "days a soft-deleted record is kept before purge"),
+    I(invoice_due_days, 0, 3650, "days after issue an invoice is due (carriers have no payment terms yet)"),
+    S(oxr_base_url, "Open Exchange Rates base URL (rates from {base}/api/latest.json)"),
+    S(oxr_app_id, "Open Exchange Rates app id; empty: rates only from fx.set"),
+    I(oxr_timeout_ms, 100, 120000, "timeout of one Open Exchange Rates request"),
+    I(fx_refresh_minutes, 0, 1440, "minutes between scheduled FX rate refreshes; 0 = only on fx.refresh"),
+    I(fx_stale_hours, 1, 8760, "hours after which a fetched FX rate is flagged stale"),
+    B(fx_revalue_monthly, "enqueue the previous month's FX revaluation (fx.revalue job) each month"),
+    I(job_workers, 0, 64, "job queue worker threads, one database connection each (0 = run no jobs here)"),
+    I(job_backoff_base_ms, 1, 3600000, "a failed job's retry n waits base * 2^n ms, jittered (capped at 1 h)"),
+    I(job_lease_sec, 1, 86400, "a job running longer than this is taken back and run again"),
+    I(ledger_flush_ms, 50, 60000, "how often rated CDR charges are posted to the ledger"),
     B(demo, "demo mode: load demo data, allow admin/admin"),
     B(allow_remote, "allow plain ws/http on a non-loopback address"),
 };
@@ -73,7 +84,17 @@ void config_defaults(dt_config *c)
     c->login_max_per_address = 50;
     c->shutdown_grace_ms = 10000;
     c->password_cost = 15;
+    c->ledger_flush_ms = 1000;
     c->retention_days = 90;
+    c->invoice_due_days = 30;
+    snprintf(c->oxr_base_url, sizeof c->oxr_base_url, "https://openexchangerates.org");
+    c->oxr_timeout_ms = 10000;
+    c->fx_refresh_minutes = 60;
+    c->fx_stale_hours = 26;
+    c->fx_revalue_monthly = true;
+    c->job_workers = 2;
+    c->job_backoff_base_ms = 1000;
+    c->job_lease_sec = 300; /* JOBS_LEASE_SEC (server/jobs/jobs.h) */
 }
 
 static const cfg_key *find_key(const char *name)

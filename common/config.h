@@ -35,6 +35,17 @@ typedef struct {
     int shutdown_grace_ms;     /* SIGTERM: how long in-flight work may take */
     int password_cost;         /* scrypt log2(N) for new password hashes */
     int retention_days;        /* soft-deleted records are purged after this */
+    int invoice_due_days;      /* an invoice is due this many days after it is issued */
+    char oxr_base_url[256];    /* Open Exchange Rates: {base}/api/latest.json */
+    char oxr_app_id[128];      /* "" = no scheduled rate refresh */
+    int oxr_timeout_ms;        /* one OXR request, whole */
+    int fx_refresh_minutes;    /* scheduled refresh bucket; 0 = only fx.refresh */
+    int fx_stale_hours;        /* fx.rates flags older oxr rates as stale */
+    bool fx_revalue_monthly;   /* enqueue the previous month's FX revaluation */
+    int job_workers;           /* job queue threads (server/jobs), one connection each; 0 = none */
+    int job_backoff_base_ms;   /* retry n waits about base * 2^n (docs/jobs.md) */
+    int job_lease_sec;         /* a job running longer than this is taken back */
+    int ledger_flush_ms;       /* rated CDR charges are posted this often */
     bool demo;                 /* demo data; admin/admin allowed */
     bool allow_remote;         /* plain ws on a non-loopback address */
 } dt_config;

@@ -27,6 +27,8 @@
 #include "auth/secret.h"
 #include "db/db.h"
 #include "demo/demo.h"
+#include "fx/fx.h"
+#include "ledger/ledger.h"
 #include "net/net.h"
 #include "rpc/dispatch.h"
 #include "rpc/metrics.h"
@@ -149,7 +151,7 @@ static int cmd_serve(dt_config *cfg)
     if (!db)
         return 1;
     char err[512];
-    if (registry_init() || metrics_init()) {
+    if (registry_init() || metrics_init() || ledger_init(cfg) || fx_init(cfg)) {
         PQfinish(db);
         return 1;
     }

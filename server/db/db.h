@@ -26,6 +26,11 @@ typedef struct pool_job {
     void (*run)(struct pool_job *job, PGconn *db);
 } pool_job;
 
+/* Run one parameterised statement (params are text or NULL) like
+ * PQexecParams, but prepared once per connection and reused
+ * (statements.c). For the connection's owning thread only. */
+PGresult *db_exec(PGconn *db, const char *sql, int nparams, const char *const *params);
+
 /* Start n workers on conninfo. Fails (-1, err) when the first connection
  * cannot be made, so a wrong conninfo stops start-up with a clear reason. */
 int pool_start(const char *conninfo, int n, char *err, size_t errlen);

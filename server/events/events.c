@@ -38,6 +38,10 @@ static const event_topic topics[] = {
     { "rating_plan.changed", ROLES_STAFF },
     { "rating_plan.import_progress", ROLES_STAFF }, /* posted with rpc_emit_now: this instance only */
     { "cdr.ingested", ROLES_STAFF },       /* per batch: {accepted, duplicates, rejected} */
+    { "invoice.created", ROLES_ANY },      /* any document issued: {id, number, type, ...}; customers: theirs */
+    { "invoice.voided", ROLES_ANY },       /* {id, number, type, carrier_id}; customers: theirs */
+    { "fx.updated", ROLES_STAFF },         /* rates changed: a refresh {source, as_of, changed, currencies} or fx.set */
+    { "job.changed", ROLES_ADMIN },        /* {id, kind, state}; from workers too (server/jobs) */
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 _Static_assert(sizeof topics / sizeof topics[0] <= 64, "one bit per topic");

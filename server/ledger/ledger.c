@@ -9,9 +9,11 @@
  * uses too, so the two can never disagree.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger.h"
+#include "../audit/audit.h"
 #include "../rpc/list.h"
 
 #define TS_US(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -55,7 +57,7 @@ static int ledger_balance(rpc_call *c)
 /* ---- ledger.journal.list ---- */
 
 static const char *const journal_kinds[] = {
-    "topup", "payment", "charge", "credit_note", "adjustment", "cdr_charges", "fx_revaluation", NULL,
+    "topup", "payment", "charge", "credit_note", "adjustment", "cdr_charges", "fx_revaluation", "netting", NULL,
 };
 static const char *const sides[] = { "customer", "supplier", NULL };
 
@@ -83,16 +85,34 @@ static const list_spec journal_list = {
     .filters = journal_filters,
 };
 
+/* The journals of one carrier: those posted for it, and the CDR charge
+ * batches that touched its accounts (their lines name it). */
+#define CARRIER_JOURNALS "(t.carrier_id = $1 OR t.id IN (SELECT l.journal_id FROM ledger_cdr_lines l" \
+                         " WHERE l.carrier_id = $1))"
+
 static int ledger_journal_list(rpc_call *c)
 {
-    if (!is_customer(c))
+    json_t *filter = json_object_get(c->params, "filter");
+    json_t *carrier = json_object_get(filter, "carrier_id");
+    if (!is_customer(c) && !json_is_integer(carrier))
         return rpc_list(c, &journal_list, NULL, NULL);
-    /* Customers: their carrier's journals, without actor and reason. */
+    /* One carrier's journals. Customers: always their own, each journal
+     * shown without actor and reason and with their own entries only. */
     list_spec spec = journal_list;
-    spec.item_sql = "ledger_journal_json(t.id, false)";
+    long long id = is_customer(c) ? c->session->carrier_id : (long long)json_integer_value(carrier);
+    if (is_customer(c))
+        spec.item_sql = "ledger_journal_for(t.id, $1)";
     char scope[24];
-    snprintf(scope, sizeof scope, "%lld", c->session->carrier_id);
-    return rpc_list(c, &spec, "t.carrier_id = $1", scope);
+    snprintf(scope, sizeof scope, "%lld", id);
+    /* The scope says which carrier; a filter naming it would drop the CDR
+     * batches (a customer naming another carrier keeps it: no rows). */
+    json_t *saved = json_is_integer(carrier) && json_integer_value(carrier) == id ? json_incref(carrier) : NULL;
+    if (saved)
+        json_object_del(filter, "carrier_id");
+    int rc = rpc_list(c, &spec, CARRIER_JOURNALS, scope);
+    if (saved)
+        json_object_set_new(filter, "carrier_id", saved);
+    return rc;
 }
 
 /* ---- ledger.account.list ---- */
@@ -176,11 +196,129 @@ static int ledger_trial_balance(rpc_call *c)
     return c->result ? 0 : rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
 }
 
+/* ---- credit blocking ---- */
+
+static const char *block_message(const char *reason)
+{
+    if (!strcmp(reason, "credit"))
+        return "the customer has no available credit";
+    if (!strcmp(reason, "bilateral_limit"))
+        return "the carrier's net exposure is over its bilateral limit";
+    return "the customer's 24-hour spend has reached its limit";
+}
+
+int ledger_credit_check(rpc_call *c, long long carrier_id)
+{
+    char idt[24];
+    snprintf(idt, sizeof idt, "%lld", carrier_id);
+    PGresult *r = rpc_query(c,
+        "SELECT f.blocked, f.available::text, f.currency, f.net_exposure::text, f.spend_customer::text"
+        " FROM carriers t CROSS JOIN LATERAL ledger_figures(t.id) f"
+        " WHERE t.id = $1 AND t.deleted_at IS NULL", 1, idt);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return rpc_fail(c, RPC_NOT_FOUND, "no carrier %lld", carrier_id);
+    }
+    int rc = 0;
+    if (!PQgetisnull(r, 0, 0)) {
+        const char *reason = PQgetvalue(r, 0, 0);
+        rc = rpc_fail(c, RPC_CREDIT_LIMIT, "%s", block_message(reason));
+        json_decref(c->err_data);
+        c->err_data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "reason", reason, "available", PQgetvalue(r, 0, 1),
+                                "currency", PQgetvalue(r, 0, 2), "net_exposure", PQgetvalue(r, 0, 3),
+                                "spend_24h", PQgetvalue(r, 0, 4));
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* ledger.credit_check {carrier_id} -> {carrier_id, allowed: true}, or
+ * -32010 saying why: what a route lookup asks before it routes a call. */
+static int ledger_credit_check_method(rpc_call *c)
+{
+    long long id = rpc_int(c, "carrier_id", 0);
+    if (is_customer(c) && id != c->session->carrier_id)
+        return rpc_fail(c, RPC_NOT_FOUND, "no carrier %lld", id);
+    if (ledger_credit_check(c, id))
+        return -1;
+    c->result = json_pack("{s:I, s:b}", "carrier_id", (json_int_t)id, "allowed", 1);
+    return 0;
+}
+
+/* ---- ledger.spend_reset ---- */
+
+/* The seed's [Reset] beside a side's 24-hour spend: the window starts
+ * again now. Audited; carrier.changed tells the screens. */
+static int ledger_spend_reset(rpc_call *c)
+{
+    long long id = rpc_int(c, "carrier_id", 0);
+    const char *side = rpc_str(c, "side");
+    char idt[24];
+    snprintf(idt, sizeof idt, "%lld", id);
+    bool customer = !strcmp(side, "customer");
+    PGresult *r = rpc_query(c, customer
+        ? "WITH old AS (SELECT t.id, t.type, t.spend_reset_customer_at AS at FROM carriers t"
+          "              WHERE t.id = $1 AND t.deleted_at IS NULL FOR UPDATE)"
+          " UPDATE carriers t SET spend_reset_customer_at = now() FROM old"
+          "  WHERE t.id = old.id AND old.type <> 'supplier'"
+          " RETURNING old.type, " TS_US("old.at") ", " TS_US("now()") ", t.version"
+        : "WITH old AS (SELECT t.id, t.type, t.spend_reset_supplier_at AS at FROM carriers t"
+          "              WHERE t.id = $1 AND t.deleted_at IS NULL FOR UPDATE)"
+          " UPDATE carriers t SET spend_reset_supplier_at = now() FROM old"
+          "  WHERE t.id = old.id AND old.type <> 'customer'"
+          " RETURNING old.type, " TS_US("old.at") ", " TS_US("now()") ", t.version", 1, idt);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        PGresult *e = rpc_query(c, "SELECT type FROM carriers WHERE id = $1 AND deleted_at IS NULL", 1, idt);
+        if (!e)
+            return -1;
+        bool exists = PQntuples(e) > 0;
+        PQclear(e);
+        if (!exists)
+            return rpc_fail(c, RPC_NOT_FOUND, "no carrier %lld", id);
+        char msg[96];
+        snprintf(msg, sizeof msg, "carrier %lld has no %s side", id, side);
+        return rpc_field_error(c, "side", msg);
+    }
+    const char *field = customer ? "spend_reset_customer_at" : "spend_reset_supplier_at";
+    json_t *before = json_pack("{s:s?}", field, PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1));
+    json_t *after = json_pack("{s:s}", field, PQgetvalue(r, 0, 2));
+    json_t *ev = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)id, "action", "spend_reset", "version",
+                           (json_int_t)atoll(PQgetvalue(r, 0, 3)));
+    PQclear(r);
+    int rc = audit_record(c, "spend_reset", "carrier", id, before, after);
+    if (!rc)
+        rc = rpc_emit(c, "carrier.changed", ev, id);
+    json_decref(before);
+    json_decref(ev);
+    if (rc) {
+        json_decref(after);
+        return -1;
+    }
+    c->result = json_pack("{s:I, s:s, s:O}", "carrier_id", (json_int_t)id, "side", side, "reset_at",
+                          json_object_get(after, field));
+    json_decref(after);
+    return 0;
+}
+
 /* ---- the method table ---- */
 
 static const rpc_field balance_params[] = {
     { "carrier_id", F_ID, F_REQUIRED },
     { "currency", F_CURRENCY },
+    { NULL },
+};
+static const rpc_field credit_check_params[] = {
+    { "carrier_id", F_ID, F_REQUIRED },
+    { NULL },
+};
+static const rpc_field spend_reset_params[] = {
+    { "carrier_id", F_ID, F_REQUIRED },
+    { "side", F_ENUM, F_REQUIRED, 0, 0, sides },
     { NULL },
 };
 static const rpc_field list_params[] = { LIST_PARAMS, { NULL } };
@@ -192,5 +330,7 @@ const rpc_method ledger_methods[] = {
     { "ledger.journal.list", ledger_journal_list, ROLES_ANY, 0, list_params },
     { "ledger.account.list", ledger_account_list, ROLES_ANY, 0, list_params },
     { "ledger.trial_balance", ledger_trial_balance, ROLES_ADMIN, 0, no_params },
+    { "ledger.credit_check", ledger_credit_check_method, ROLES_ANY, 0, credit_check_params },
+    { "ledger.spend_reset", ledger_spend_reset, ROLES_ADMIN, RPC_MUTATES, spend_reset_params },
     { NULL },
 };

@@ -49,6 +49,26 @@ typedef struct {
  * data {available, currency}), -32603. */
 int ledger_post(rpc_call *c, const ledger_posting *p, json_t **journal, bool *duplicate);
 
+/* Whether a customer may make calls now, for route lookups: 0 when it
+ * may; -1 with -32010 set on c when it is blocked (data {reason, available,
+ * currency}; reason "credit": available credit <= 0, "bilateral_limit" or
+ * "spend_limit_24h": over that limit with breach action block), or with
+ * another error (-32004 no such carrier, -32603). One SQL call
+ * (ledger_credit_block, schema/0007_cdr_charges.sql). */
+int ledger_credit_check(rpc_call *c, long long carrier_id);
+
+/* A credit alert crossing {alert_id, type, threshold, value, carrier_id,
+ * currency, journal_id}: the credit.alert event, and an e-mail job
+ * ("email.send", template, to, carrier_name, alert) for the alert's
+ * recipients or, when it has none, the carrier's contacts. Inside c's
+ * transaction. Returns 0 or -1 (error set). */
+int ledger_alert_announce(rpc_call *c, json_t *alert);
+
+/* At start-up, before serving: the CDR sink that queues rated charges and
+ * the ticker task that posts them every cfg->ledger_flush_ms
+ * (cdr_charges.c). Returns 0 or -1. */
+int ledger_init(const dt_config *cfg);
+
 /* The ledger.post handler and its params (the method table is in ledger.c). */
 int ledger_post_method(rpc_call *c);
 extern const rpc_field ledger_post_params[];

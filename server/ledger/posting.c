@@ -22,6 +22,7 @@
 #include "ledger.h"
 #include "validate.h"
 #include "../audit/audit.h"
+#include "../jobs/jobs.h"
 
 typedef struct {
     const char *kind;
@@ -157,10 +158,44 @@ static int announce(rpc_call *c, const ledger_posting *p, long long journal_id, 
         json_object_set_new(a, "carrier_id", json_integer(p->carrier_id));
         json_object_set_new(a, "currency", json_string(p->currency));
         json_object_set_new(a, "journal_id", json_integer(journal_id));
-        if ((rc = rpc_emit(c, "credit.alert", a, p->carrier_id)))
+        if ((rc = ledger_alert_announce(c, a)))
             break;
     }
     json_decref(alerts);
+    return rc;
+}
+
+int ledger_alert_announce(rpc_call *c, json_t *alert)
+{
+    long long carrier = (long long)json_integer_value(json_object_get(alert, "carrier_id"));
+    if (rpc_emit(c, "credit.alert", alert, carrier))
+        return -1;
+    /* The e-mail: to the alert's recipients, else the carrier's contacts
+     * with an address; none, no e-mail. */
+    char idt[24], cid[24];
+    snprintf(idt, sizeof idt, "%lld", (long long)json_integer_value(json_object_get(alert, "alert_id")));
+    snprintf(cid, sizeof cid, "%lld", carrier);
+    PGresult *r = rpc_query(c,
+        "SELECT c.name, a.template, CASE WHEN cardinality(a.recipients) > 0 THEN to_json(a.recipients) ELSE"
+        " (SELECT coalesce(json_agg(DISTINCT k.email), '[]') FROM carrier_contacts k"
+        "   WHERE k.carrier_id = c.id AND k.deleted_at IS NULL AND k.email <> '') END"
+        " FROM credit_alerts a JOIN carriers c ON c.id = a.carrier_id WHERE a.id = $1 AND c.id = $2", 2, idt, cid);
+    if (!r)
+        return -1;
+    json_t *to = PQntuples(r) ? json_loads(PQgetvalue(r, 0, 2), 0, NULL) : NULL;
+    int rc = 0;
+    if (json_array_size(to) > 0) {
+        json_t *payload = json_pack("{s:s, s:O, s:s, s:O}", "template",
+                                    PQgetvalue(r, 0, 1)[0] ? PQgetvalue(r, 0, 1) : "credit_alert", "to", to,
+                                    "carrier_name", PQgetvalue(r, 0, 0), "alert", alert);
+        char key[96];
+        snprintf(key, sizeof key, "credit.alert:%s:%lld", idt,
+                 (long long)json_integer_value(json_object_get(alert, "journal_id")));
+        rc = rpc_job_enqueue(c, "email.send", payload, key) < 0 ? -1 : 0;
+        json_decref(payload);
+    }
+    json_decref(to);
+    PQclear(r);
     return rc;
 }
 
@@ -170,22 +205,26 @@ static int announce(rpc_call *c, const ledger_posting *p, long long journal_id, 
 static json_t *journal_json(rpc_call *c, const ledger_posting *p, PGresult *r, const char *entry,
                             const char *offset_entry, const char *account_kind, const char *offset_kind)
 {
-    char amount[MONEY_STR_MAX];
+    char amount[MONEY_STR_MAX], usd_offset[MONEY_STR_MAX];
     money_format(p->amount, amount, sizeof amount);
-    bool usd = !strcmp(p->currency, "USD");
+    const char *rate = PQgetisnull(r, 0, 11) ? NULL : PQgetvalue(r, 0, 11);
+    const char *usd = PQgetisnull(r, 0, 12) ? NULL : PQgetvalue(r, 0, 12);
+    money_t u = 0;
+    if (usd && money_parse(usd, &u) == MONEY_OK)
+        money_format(-u, usd_offset, sizeof usd_offset);
     json_t *entries = json_pack("[{s:I, s:s, s:s, s:I, s:s, s:s, s:s?}, {s:I, s:s, s:s, s:n, s:s, s:s, s:s?}]",
         "account_id", (json_int_t)atoll(PQgetvalue(r, 0, 3)), "account", PQgetvalue(r, 0, 4),
         "account_kind", account_kind, "carrier_id", (json_int_t)p->carrier_id, "amount", entry,
-        "currency", p->currency, "usd_value", usd ? entry : NULL,
+        "currency", p->currency, "usd_value", usd,
         "account_id", (json_int_t)atoll(PQgetvalue(r, 0, 5)), "account", PQgetvalue(r, 0, 6),
         "account_kind", offset_kind, "carrier_id", "amount", offset_entry,
-        "currency", p->currency, "usd_value", usd ? offset_entry : NULL);
+        "currency", p->currency, "usd_value", usd ? usd_offset : NULL);
     return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:o}",
         "id", (json_int_t)atoll(PQgetvalue(r, 0, 1)), "idempotency_key", p->idempotency_key, "kind", p->kind,
         "carrier_id", (json_int_t)p->carrier_id, "side", p->side, "amount", amount, "currency", p->currency,
         "memo", p->memo ? p->memo : "", "reason", p->reason,
         "actor", c->session->username[0] ? c->session->username : "system", "created_at", PQgetvalue(r, 0, 2),
-        "fx_rate_usd", usd ? "1" : NULL, "entries", entries);
+        "fx_rate_usd", rate, "entries", entries);
 }
 
 int ledger_post(rpc_call *c, const ledger_posting *p, json_t **journal, bool *duplicate)
@@ -209,7 +248,7 @@ int ledger_post(rpc_call *c, const ledger_posting *p, json_t **journal, bool *du
     bool customer_side = !strcmp(p->side, "customer");
     PGresult *r = rpc_query(c,
         "SELECT status, journal_id, created_at, account_id, account_name, offset_id, offset_name,"
-        " available::numeric(20,6)::text, currencies, journal, alerts"
+        " available::numeric(20,6)::text, currencies, journal, alerts, fx_rate, usd_entry"
         " FROM ledger_post_journal($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         14, p->idempotency_key, p->kind, carrier, p->side, amount, p->currency, p->memo ? p->memo : "",
         p->reason, c->session->username[0] ? c->session->username : "system",

@@ -27,10 +27,12 @@
 #include "protocol.h"
 #include "timeutil.h"
 #include "../events/events.h"
+#include "../jobs/jobs.h"
 #include "../rating/cdrs.h"
 #include "../rpc/dispatch.h"
 #include "../rpc/metrics.h"
 #include "../rpc/registry.h"
+#include "../system/ticker.h"
 
 #define MAX_OUT_BYTES (64u * 1024 * 1024) /* a client this far behind is dropped */
 #define SPOOL_BUFFER (256u * 1024)          /* upload bytes gathered before one write() */
@@ -1172,6 +1174,17 @@ int net_serve(const dt_config *config)
      * CDR partitions for the months around now. */
     cdr_partitions_at_start();
 
+    /* Background work: the job workers, then the ticker (jobs_start adds
+     * its lease task to it). Job kinds (jobs_register) and ticker tasks
+     * (ticker_add) are registered before this point. */
+    jobs_configure(cfg);
+    if (jobs_start(cfg->database, cfg->job_workers) || ticker_start(cfg->database)) {
+        jobs_stop();
+        events_stop();
+        lws_context_destroy(context);
+        return 1;
+    }
+
     pthread_t sigthr;
     pthread_create(&sigthr, NULL, signal_thread, NULL);
     log_info("didtrond %s listening on %s://%s:%d (ws at /ws, http at /rpc /healthz /metrics /api/v1/...)",
@@ -1193,6 +1206,8 @@ int net_serve(const dt_config *config)
     }
     if (pool_pending())
         log_warn("shutdown: %d requests still running after the grace period", pool_pending());
+    ticker_stop();  /* its run-at-stop tasks run once more */
+    jobs_stop();    /* running handlers finish and record their outcome */
     pool_stop();
     deliver_completions();
     lws_context_destroy(context);

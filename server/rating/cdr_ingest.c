@@ -30,158 +30,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "../db/copy.h"
 #include "rating_engine.h"
 #include "strbuf.h"
 #include "tariff.h"
 #include "timeutil.h"
-
-/* ---- growable text (SQL array literals, COPY rows) ---- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} text;
-
-static bool text_room(text *t, size_t n)
-{
-    if (t->oom)
-        return false;
-    if (t->len + n + 1 <= t->cap)
-        return true;
-    size_t cap = t->cap ? t->cap : 65536;
-    while (cap < t->len + n + 1)
-        cap *= 2;
-    char *p = realloc(t->p, cap);
-    if (!p) {
-        t->oom = true;
-        return false;
-    }
-    t->p = p;
-    t->cap = cap;
-    return true;
-}
-
-static void text_put(text *t, const char *s, size_t n)
-{
-    if (!text_room(t, n))
-        return;
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
-}
-
-static void text_str(text *t, const char *s)
-{
-    text_put(t, s, strlen(s));
-}
-
-static void text_char(text *t, char ch)
-{
-    text_put(t, &ch, 1);
-}
-
-/* Decimal digits of v, written backwards ending at end; returns the start. */
-static char *digits_back(char *end, uint64_t v)
-{
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return end;
-}
-
-/* Integers, amounts and times are formatted here rather than with printf:
- * a batch of 10,000 CDRs writes some 300,000 of them. */
-static void text_int(text *t, long long v)
-{
-    char buf[24], *end = buf + sizeof buf;
-    char *p = digits_back(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
-    if (v < 0)
-        *--p = '-';
-    text_put(t, p, (size_t)(end - p));
-}
-
-/* "-12.500000", like money_format. */
-static void text_money(text *t, money_t v)
-{
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    char buf[32], *end = buf + sizeof buf, *p = end;
-    uint64_t frac = mag % MONEY_SCALE;
-    for (int i = 0; i < 6; i++) {
-        *--p = (char)('0' + frac % 10);
-        frac /= 10;
-    }
-    *--p = '.';
-    p = digits_back(p, mag / MONEY_SCALE);
-    if (v < 0)
-        *--p = '-';
-    text_put(t, p, (size_t)(end - p));
-}
-
-/* Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil,
- * inverted). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static void two(char *p, unsigned v)
-{
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
-}
-
-/* RFC 3339 in UTC, microseconds only when there are some (what
- * time_format_rfc3339 writes). */
-static void text_time(text *t, int64_t usec)
-{
-    int64_t secs = usec / 1000000, frac = usec % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        secs--;
-    }
-    int64_t days = secs / 86400, rem = secs % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        days--;
-    }
-    int64_t y;
-    unsigned mo, d;
-    civil_from_days(days, &y, &mo, &d);
-    if (y < 0 || y > 9999) {
-        char buf[48];
-        text_str(t, time_format_rfc3339(usec, buf, sizeof buf));
-        return;
-    }
-    char b[32] = "0000-00-00T00:00:00";
-    two(b, (unsigned)(y / 100));
-    two(b + 2, (unsigned)(y % 100));
-    two(b + 5, mo);
-    two(b + 8, d);
-    two(b + 11, (unsigned)(rem / 3600));
-    two(b + 14, (unsigned)(rem / 60 % 60));
-    two(b + 17, (unsigned)(rem % 60));
-    size_t n = 19;
-    if (frac) {
-        b[n++] = '.';
-        for (int i = 5; i >= 0; i--) {
-            b[n + (size_t)i] = (char)('0' + frac % 10);
-            frac /= 10;
-        }
-        n += 6;
-    }
-    b[n++] = 'Z';
-    text_put(t, b, n);
-}
 
 /* ---- a hash of strings owned elsewhere -> index ---- */
 
@@ -468,27 +321,27 @@ static size_t unique_ll(long long *v, size_t n)
 }
 
 /* "{1,2,3}" */
-static void array_ll(text *t, const long long *v, size_t n)
+static void array_ll(copy_buf *t, const long long *v, size_t n)
 {
-    text_char(t, '{');
+    copy_char(t, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            text_char(t, ',');
-        text_int(t, v[i]);
+            copy_char(t, ',');
+        copy_int(t, v[i]);
     }
-    text_char(t, '}');
+    copy_char(t, '}');
 }
 
 /* An element of a text[] literal, quoted. */
-static void array_text_item(text *t, const char *s)
+static void array_text_item(copy_buf *t, const char *s)
 {
-    text_char(t, '"');
+    copy_char(t, '"');
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
-            text_char(t, '\\');
-        text_char(t, *s);
+            copy_char(t, '\\');
+        copy_char(t, *s);
     }
-    text_char(t, '"');
+    copy_char(t, '"');
 }
 
 static const ic_info *ic_find(const network *w, long long id)
@@ -535,7 +388,7 @@ static int network_load(rpc_call *c, const batch *b, network *w)
     int rc = -1;
     long long *ids = malloc((2 * b->n + 1) * sizeof *ids);
     const char **iplist = NULL;
-    text t = { 0 };
+    copy_buf t = { 0 };
     PGresult *r = NULL;
     size_t nids = 0, nips = 0;
     if (!ids)
@@ -558,13 +411,13 @@ static int network_load(rpc_call *c, const batch *b, network *w)
         for (size_t k = 0; k < w->ips.cap; k++)
             if (w->ips.keys[k])
                 iplist[w->ips.vals[k]] = w->ips.keys[k];
-        text_char(&t, '{');
+        copy_char(&t, '{');
         for (size_t k = 0; k < nips; k++) {
             if (k)
-                text_char(&t, ',');
+                copy_char(&t, ',');
             array_text_item(&t, iplist[k]);
         }
-        text_char(&t, '}');
+        copy_char(&t, '}');
         if (t.oom)
             goto oom;
         /* Every live ingress interconnect whose signalling IPs (addresses or
@@ -894,62 +747,7 @@ static void rate_all(const network *w, batch *b, const char *const *tz)
 
 /* ---- storing ---- */
 
-/* COPY text format: backslash escapes for the few bytes that need them. */
-static void copy_text(text *t, const char *s)
-{
-    if (!text_room(t, 2 * strlen(s)))
-        return;
-    char *o = t->p + t->len;
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        default: *o++ = *s;
-        }
-    }
-    t->len = (size_t)(o - t->p);
-    t->p[t->len] = '\0';
-}
-
-static void copy_col(text *t)
-{
-    text_char(t, '\t');
-}
-
-static void copy_null(text *t)
-{
-    text_put(t, "\\N", 2);
-}
-
-static void copy_id(text *t, long long id)
-{
-    if (id)
-        text_int(t, id);
-    else
-        copy_null(t);
-}
-
-static void copy_opt(text *t, const char *s)
-{
-    if (s && s[0])
-        copy_text(t, s);
-    else
-        copy_null(t);
-}
-
-static void copy_time(text *t, int64_t usec)
-{
-    text_time(t, usec);
-}
-
-static void copy_money(text *t, money_t m)
-{
-    text_money(t, m);
-}
-
-static void copy_side(text *t, const cdr_side *s)
+static void copy_side(copy_buf *t, const cdr_side *s)
 {
     copy_id(t, s->rating_plan_id);
     copy_col(t);
@@ -960,15 +758,15 @@ static void copy_side(text *t, const cdr_side *s)
         copy_col(t);
         copy_money(t, s->rate);
         copy_col(t);
-        text_int(t, (long long)s->billed);
+        copy_int(t, (long long)s->billed);
         copy_col(t);
         copy_money(t, s->cost);
         copy_col(t);
         copy_text(t, s->currency);
         copy_col(t);
-        text_str(t, "t\t\\N");
+        copy_puts(t, "t\t\\N");
     } else {
-        text_str(t, "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tf\t");
+        copy_puts(t, "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tf\t");
         copy_opt(t, s->reason);
     }
 }
@@ -981,7 +779,7 @@ static void copy_side(text *t, const cdr_side *s)
     " supplier_prefix, supplier_destination, supplier_rate, supplier_billed, supplier_cost, supplier_currency," \
     " supplier_rated, supplier_reason, margin, margin_reason) FROM STDIN"
 
-static void copy_row(text *t, const cdr_rated *r)
+static void copy_row(copy_buf *t, const cdr_rated *r)
 {
     const cdr_record *c = &r->cdr;
     copy_text(t, c->id);
@@ -995,18 +793,18 @@ static void copy_row(text *t, const cdr_rated *r)
     copy_col(t);
     copy_time(t, c->end_time);
     copy_col(t);
-    text_char(t, c->answered ? 't' : 'f');
+    copy_char(t, c->answered ? 't' : 'f');
     copy_col(t);
-    text_int(t, (long long)r->duration);
+    copy_int(t, (long long)r->duration);
     copy_col(t);
     copy_text(t, c->caller);
     copy_col(t);
     copy_text(t, c->callee);
     copy_col(t);
-    text_int(t, c->release_cause);
+    copy_int(t, c->release_cause);
     copy_col(t);
     if (c->pdd_ms >= 0)
-        text_int(t, c->pdd_ms);
+        copy_int(t, c->pdd_ms);
     else
         copy_null(t);
     copy_col(t);
@@ -1034,62 +832,11 @@ static void copy_row(text *t, const cdr_rated *r)
         copy_null(t);
     copy_col(t);
     copy_opt(t, r->margin_reason);
-    text_char(t, '\n');
+    copy_char(t, '\n');
 }
 
-static int copy_failed(rpc_call *c, const char *what)
-{
-    log_error("cdr.ingest: %s: %s", what, PQerrorMessage(c->db));
-    return rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
-}
 
-/* One COPY ... FROM STDIN of n rows, fill() writing row i, sent in pieces
- * of about 256 kB. Returns 0 or -1 with the error set; a failure on a
- * unique index is not an error when *unique_violation is given: it is set
- * and -1 returned with nothing logged. */
-static int copy_in(rpc_call *c, const char *sql, size_t n, void (*fill)(const void *ud, size_t i, text *t),
-                   const void *ud, bool *unique_violation)
-{
-    PGresult *r = PQexec(c->db, sql);
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        PQclear(r);
-        return copy_failed(c, "COPY");
-    }
-    PQclear(r);
-    text t = { 0 };
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        fill(ud, i, &t);
-        if (t.oom) {
-            PQputCopyEnd(c->db, "out of memory");
-            rc = rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
-        } else if (t.len >= 256 * 1024 || i + 1 == n) {
-            if (PQputCopyData(c->db, t.p, (int)t.len) != 1)
-                rc = copy_failed(c, "COPY data");
-            t.len = 0;
-        }
-    }
-    free(t.p);
-    if (rc == 0 && PQputCopyEnd(c->db, NULL) != 1)
-        rc = copy_failed(c, "COPY end");
-    /* Read every result, so the connection is ready for the next command. */
-    while ((r = PQgetResult(c->db))) {
-        if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
-            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            if (unique_violation && state && !strcmp(state, "23505")) {
-                *unique_violation = true;
-                rc = -1;
-            } else {
-                log_error("cdr.ingest: COPY: %s", PQresultErrorMessage(r));
-                rc = rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
-            }
-        }
-        PQclear(r);
-    }
-    return rc;
-}
-
-static void fill_cdr(const void *ud, size_t i, text *t)
+static void fill_cdr(const void *ud, size_t i, copy_buf *t)
 {
     copy_row(t, &((const cdr_rated *)ud)[i]);
 }
@@ -1099,14 +846,14 @@ typedef struct {
     const size_t *order;       /* indexes into b->v by id */
 } key_rows;
 
-static void fill_key(const void *ud, size_t i, text *t)
+static void fill_key(const void *ud, size_t i, copy_buf *t)
 {
     const key_rows *k = ud;
     const cdr_record *rec = &k->b->v[k->order[i]].cdr;
     copy_text(t, rec->id);
     copy_col(t);
     copy_time(t, rec->start_time);
-    text_char(t, '\n');
+    copy_char(t, '\n');
 }
 
 static int by_id(const void *a, const void *b, void *base)
@@ -1119,19 +866,19 @@ static int by_id(const void *a, const void *b, void *base)
  * with ON CONFLICT DO NOTHING and read back which went in. */
 static long long claim_ids_one_by_one(rpc_call *c, batch *b, const size_t *order, bool *stored)
 {
-    text ids = { 0 }, times = { 0 };
-    text_char(&ids, '{');
-    text_char(&times, '{');
+    copy_buf ids = { 0 }, times = { 0 };
+    copy_char(&ids, '{');
+    copy_char(&times, '{');
     for (size_t k = 0; k < b->n; k++) {
         if (k) {
-            text_char(&ids, ',');
-            text_char(&times, ',');
+            copy_char(&ids, ',');
+            copy_char(&times, ',');
         }
         array_text_item(&ids, b->v[order[k]].cdr.id);
         copy_time(&times, b->v[order[k]].cdr.start_time);
     }
-    text_char(&ids, '}');
-    text_char(&times, '}');
+    copy_char(&ids, '}');
+    copy_char(&times, '}');
     long long n = -1;
     if (ids.oom || times.oom) {
         rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
@@ -1184,7 +931,7 @@ static long long claim_ids(rpc_call *c, batch *b, bool *stored)
     PQclear(r);
     bool taken = false;
     key_rows rows = { b, order };
-    if (copy_in(c, "COPY cdr_keys (id, start_time) FROM STDIN", b->n, fill_key, &rows, &taken) == 0) {
+    if (rpc_copy_in(c, "COPY cdr_keys (id, start_time) FROM STDIN", b->n, fill_key, &rows, &taken) == 0) {
         r = rpc_query(c, "RELEASE SAVEPOINT claim_ids", 0);
         if (r) {
             for (size_t i = 0; i < b->n; i++)
@@ -1261,7 +1008,7 @@ int cdr_ingest(rpc_call *c)
                 accepted++;
             }
         b.duplicates += b.n - accepted;
-        if (accepted && copy_in(c, COPY_SQL, accepted, fill_cdr, b.v, NULL))
+        if (accepted && rpc_copy_in(c, COPY_SQL, accepted, fill_cdr, b.v, NULL))
             goto rollback;
         t_copied = time_mono_usec();
         if (cdr_sinks_dispatch(c, b.v, accepted))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "../db/db.h"
 #include "money.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -54,7 +55,7 @@ PGresult *rpc_queryv(rpc_call *c, const char *sql, int nparams, const char *cons
         log_error("%s: query without a database connection", c->method);
         return NULL;
     }
-    PGresult *r = PQexecParams(c->db, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *r = db_exec(c->db, sql, nparams, params);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return r;

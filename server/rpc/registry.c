@@ -19,11 +19,15 @@ extern const rpc_method retention_methods[];
 extern const rpc_method ledger_methods[];
 extern const rpc_method cdr_methods[];
 extern const rpc_method rating_methods[];
+extern const rpc_method job_methods[];
+extern const rpc_method fx_methods[];
+extern const rpc_method document_methods[];
 
 static const rpc_method *const modules[] = {
     system_methods, auth_methods, user_methods, audit_methods, event_methods,
     carrier_methods, interconnect_methods, catalog_methods, assignment_methods,
-    ledger_methods, retention_methods, cdr_methods, rating_methods,
+    ledger_methods, retention_methods, cdr_methods, rating_methods, job_methods, fx_methods,
+    document_methods,
 };
 
 static const rpc_method **table;

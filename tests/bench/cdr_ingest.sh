@@ -137,10 +137,36 @@ server_cpu0=$(cpu_of "$pid")
 # shellcheck disable=SC2086
 pg_cpu0=$(cpu_of $backends)
 
+# The ledger's side (issue 6): rated charges are queued with each batch
+# and posted by the ledger's ticker; sample the queue every second to see
+# whether posting keeps up (a backlog that grows run-long would not).
+queue_log=var/bench/ledger-queue.log
+: >"$queue_log"
+(
+    while sleep 1; do
+        sql "SELECT count(*) || ' ' || coalesce(sum(calls), 0) FROM ledger_cdr_pending" >>"$queue_log" 2>/dev/null || true
+    done
+) &
+sampler=$!
+journals0=$(sql "SELECT count(*) FROM ledger_journals WHERE kind = 'cdr_charges'")
+
 echo "# $CLIENTS clients, closed loop, NDJSON batches of $BATCH CDRs, ${DURATION} s (after a 2 s warm-up that loads the decks)"
 failed=0
 "$CDR_POST" --port "$PORT" --token "$token" --deck "$DECK" --ingress-ids "$ingress_ids" --ingress-ips "$ingress_ips" \
     --egress "$egress" --clients "$CLIENTS" --batch "$BATCH" --duration "$DURATION" "$@" || failed=1
+kill "$sampler" 2>/dev/null || true
+wait "$sampler" 2>/dev/null || true
+t0=$(date +%s.%N)
+for _ in $(seq 1 600); do
+    [[ $(sql "SELECT count(*) FROM ledger_cdr_pending") == 0 ]] && break
+    sleep 0.1
+done
+t1=$(date +%s.%N)
+journals1=$(sql "SELECT count(*) FROM ledger_journals WHERE kind = 'cdr_charges'")
+echo "ledger: queued CDR charges sampled each second: max $(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$queue_log") CDRs" \
+     "(last samples: $(tail -n 3 "$queue_log" | awk '{ printf "%s ", $2 }')); drained $(echo "$t1 - $t0" | bc) s after the run;" \
+     "$((journals1 - journals0)) cdr_charges journals"
+sql "SELECT 'ledger: charged calls=' || coalesce(sum(calls), 0) || ' lines=' || count(*) FROM ledger_cdr_lines"
 server_cpu1=$(cpu_of "$pid")
 # shellcheck disable=SC2086
 pg_cpu1=$(cpu_of $backends)

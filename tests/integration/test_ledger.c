@@ -898,7 +898,7 @@ START_TEST(test_database_refuses_unbalanced_journals_and_any_change)
     ck_assert_str_eq(exec_state(db, sql), "23000");
     snprintf(sql, sizeof sql, "DELETE FROM ledger_journals WHERE id = %lld", jid);
     ck_assert_str_eq(exec_state(db, sql), "23000");
-    ck_assert_str_eq(exec_state(db, "TRUNCATE ledger_entries, ledger_journals"), "23000");
+    ck_assert_str_eq(exec_state(db, "TRUNCATE ledger_entries, ledger_journals CASCADE"), "23000");
     snprintf(sql, sizeof sql, "UPDATE ledger_accounts SET currency = 'EUR' WHERE id = %lld", acc);
     ck_assert_str_eq(exec_state(db, sql), "23000");
     snprintf(sql, sizeof sql, "DELETE FROM ledger_accounts WHERE id = %lld", acc);
