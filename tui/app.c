@@ -208,6 +208,13 @@ void app_open_screen(screen *s)
 {
     if (!s)
         return;
+    for (int i = 1; s->id && i < a.nws; i++)
+        if (a.ws[i]->id == s->id) { /* open once: show the tab that has it */
+            s->ops->destroy(s);
+            a.active = i;
+            a.dirty = true;
+            return;
+        }
     if (a.nws == MAX_WORKSPACES) {
         app_toast("nine workspace tabs are open: close one with C-w");
         s->ops->destroy(s);
@@ -358,7 +365,9 @@ static const menu_entry menu[] = {
     { "Blacklists", "Blacklists", "blacklists", 1 }, { "Release causes", "Release causes", "release-causes", 1 },
     { "Balance & spend", "Balance & spend", "balances", 1 },
     { "", NULL, NULL, 0 }, { " RATING", NULL, NULL, 0 }, { "Rating plans", "Rating plans", "rating-plans", 1 },
-    { "CDRs", "CDRs", "cdrs", 0 }, { "", NULL, NULL, 2 }, { " SETTINGS", NULL, NULL, 2 },
+    { "CDRs", "CDRs", "cdrs", 0 }, { "", NULL, NULL, 0 }, { " BILLING", NULL, NULL, 0 },
+    { "Journals", "Journals", "journals", 0 }, { "Invoices", "Invoices", "invoices", 0 },
+    { "", NULL, NULL, 2 }, { " SETTINGS", NULL, NULL, 2 },
     { "Users", "Users", "users", 2 }, { "Audit log", "Audit log", "audit", 2 },
 };
 
@@ -642,7 +651,7 @@ static void run_command(const char *cmd)
     } else if (cmd[0]) {
         char msg[256];
         snprintf(msg, sizeof msg, "unknown command \"%.80s\" (try :carriers :services :trunk-groups :users :audit"
-                                  " :rating-plans :cdrs :theme light :q)", cmd);
+                                  " :rating-plans :cdrs :journals :invoices :theme light :q)", cmd);
         app_toast(msg);
     }
 }
@@ -708,8 +717,8 @@ static void act(action_id act)
 static void complete_command(void)
 {
     static const char *const commands[] = { "carriers", "balances", "services", "trunk-groups", "categories", "groups",
-                                            "blacklists", "release-causes", "rating-plans", "cdrs", "users",
-                                            "audit", "theme dark",
+                                            "blacklists", "release-causes", "rating-plans", "cdrs", "journals",
+                                            "invoices", "users", "audit", "theme dark",
                                             "theme light", "theme system", "quit" };
     const char *first = NULL;
     size_t common = 0;
@@ -1064,8 +1073,12 @@ static void on_flush(void *ud)
 static void on_tick(void *ud)
 {
     (void)ud;
-    /* The data age in the dock moves once a second; ncurses sends only the
+    /* Screens do what they put off (a throttled reload); then the data
+     * age in the dock moves once a second, and ncurses sends only the
      * digits that changed. */
+    for (int i = 0; i < a.nws; i++)
+        if (a.ws[i]->ops->tick)
+            a.ws[i]->ops->tick(a.ws[i]);
     draw();
 }
 
@@ -1116,7 +1129,7 @@ int app_run(const app_options *opt)
     }
     static const char *const topics[] = { "carrier.changed", "interconnect.changed", "contact.changed",
                                           "credit_alert.changed", "service.changed", "ledger.posted",
-                                          "credit.alert" };
+                                          "credit.alert", "invoice.created", "invoice.voided" };
     for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
         net_subscribe(topics[i]);
     net_run();

@@ -5,13 +5,22 @@
  * column below 120 columns), Interconnects, Contact Details, Accounting
  * Details, Credit Alerts. Each part loads with its own request and reloads
  * when an event says this carrier changed.
+ *
+ * Credit Control shows the live figures: carrier.get's `balances` and, as
+ * a sixth request, ledger.balance (the CDR charges not posted yet). Rated
+ * CDRs move them every second without naming a carrier (the staff-only
+ * `cdr_charges` postings and `cdr.ingested`), so those reload just the
+ * figures, at most once every FIGURES_EVERY_MS: the screen stays calm
+ * while traffic flows, and a change still shows within two seconds.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "form.h"
+#include "ledger_text.h"
 #include "list_screen.h"
 #include "net.h"
 #include "screen.h"
@@ -19,6 +28,10 @@
 
 enum { TAB_DETAILS, TAB_INTERCONNECTS, TAB_CONTACTS, TAB_ACCOUNTING, TAB_ALERTS, NTABS };
 static const char *const tab_names[NTABS] = { "Details", "Interconnects", "Contacts", "Accounting", "Credit Alerts" };
+/* Requests besides the tabs' (the part number of screen_call). */
+enum { PART_BALANCE = NTABS };
+
+#define FIGURES_EVERY_MS 2000
 
 static const table_column ic_columns[] = {
     { "Name", "name", 14, 3, false }, { "Direction", "direction", 9, 0, false },
@@ -116,6 +129,12 @@ static const form_field post_fields[] = {
     { "Provider (cash)", "provider", FIELD_TEXT, NULL, false, FORM_ADVANCED },
 };
 
+/* R on a bilateral carrier: which side's 24-hour spend to reset. */
+static const char *const spend_sides[] = { "customer", "supplier", NULL };
+static const form_field reset_fields[] = {
+    { "Side", "side", FIELD_ENUM, spend_sides, false },
+};
+
 static const form_field accounting_fields[] = {
     { "Customer account", "customer_account_number", FIELD_TEXT, NULL, false },
     { "Supplier account", "supplier_account_number", FIELD_TEXT, NULL, false },
@@ -130,7 +149,11 @@ typedef struct {
     int section;  /* Details tab: 0 Carrier Details, 2 Credit Settings (1 is read-only) */
     int tab;
     int scroll;
+    bool show_section;      /* one column: scroll the focused section into view */
     json_t *carrier, *accounting;
+    json_t *balance;        /* ledger.balance: `unposted` (carrier.get has not) */
+    int64_t figures_at;     /* when the figures were last asked for (monotonic ms) */
+    bool figures_due;       /* a CDR event asked for them sooner than FIGURES_EVERY_MS */
     table_model ics, contacts, alerts;
     json_t *items[NTABS];   /* the rows behind the tables, as loaded (for e and d) */
     char post_key[48];      /* the idempotency key of the open posting dialog */
@@ -156,6 +179,13 @@ static void fill_table(table_model *t, json_t *items)
     table_set_page(t, (long long)json_array_size(items), NULL);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A reply for one part (a tab) of this carrier's latest load. */
 static void reply(screen *s, int part, json_t *result, json_t *error)
 {
@@ -163,11 +193,16 @@ static void reply(screen *s, int part, json_t *result, json_t *error)
     app_dirty();
     if (error) {
         char msg[160];
-        snprintf(msg, sizeof msg, "%s: %s", tab_names[part], json_string_value(json_object_get(error, "message")));
+        const char *text = json_string_value(json_object_get(error, "message"));
+        snprintf(msg, sizeof msg, "%s: %s", part == PART_BALANCE ? "Balance" : tab_names[part], text ? text : "refused");
         app_toast(msg);
         return;
     }
     switch (part) {
+    case PART_BALANCE:
+        json_decref(d->balance);
+        d->balance = json_incref(result);
+        break;
     case TAB_DETAILS:
         json_decref(d->carrier);
         d->carrier = json_incref(result);
@@ -202,13 +237,36 @@ static void reload(screen *s)
     screen_call(s, "carrier.accounting.get", json_pack("{s:I}", "carrier_id", id), reply, TAB_ACCOUNTING);
     screen_call(s, "credit_alert.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500), reply,
                 TAB_ALERTS);
+    screen_call(s, "ledger.balance", json_pack("{s:I}", "carrier_id", id), reply, PART_BALANCE);
+    d->figures_at = now_ms();
+    d->figures_due = false;
+}
+
+/* Only the Credit Control figures, in the current load (no new load: the
+ * other tabs' replies still count). */
+static void reload_figures(screen *s)
+{
+    detail *d = s->state;
+    json_int_t id = (json_int_t)d->id;
+    screen_call(s, "carrier.get", json_pack("{s:I}", "id", id), reply, TAB_DETAILS);
+    screen_call(s, "ledger.balance", json_pack("{s:I}", "carrier_id", id), reply, PART_BALANCE);
+    d->figures_at = now_ms();
+    d->figures_due = false;
+}
+
+/* The 1 Hz tick: a figures reload put off by the throttle. */
+static void tick(screen *s)
+{
+    detail *d = s->state;
+    if (d->figures_due && now_ms() - d->figures_at >= FIGURES_EVERY_MS)
+        reload_figures(s);
 }
 
 /* ---- the Details tab: three sections of label/value lines ---- */
 
 
 
-static int details_section(const detail *d, int which, kv *out, int max)
+static int details_section(const detail *d, int which, kv *out, int *styles, int max)
 {
     json_t *c = d->carrier;
     json_t *cc = json_object_get(json_object_get(c, "credit"), "customer");
@@ -217,6 +275,8 @@ static int details_section(const detail *d, int which, kv *out, int max)
     json_t *cur = json_object_get(c, "currencies");
     int n = 0;
     char tmp[96];
+    for (int i = 0; i < max; i++)
+        styles[i] = STYLE_NORMAL;
 #define KV(label_, json_)                                                                       \
     do {                                                                                        \
         if (n < max) {                                                                          \
@@ -249,7 +309,20 @@ static int details_section(const detail *d, int which, kv *out, int max)
     } else if (which == 1) {
         json_t *cu = json_object_get(b, "customer"), *su = json_object_get(b, "supplier");
         json_t *bi = json_object_get(b, "bilateral"), *sp = json_object_get(b, "spend_24h");
+        const char *type = json_string_value(json_object_get(c, "type"));
+        bool supplier_only = type && !strcmp(type, "supplier");
+        json_t *lb = d->balance;
         KV("Currency", json_object_get(cu, "currency"));
+        if (!supplier_only) {
+            /* why route lookups refuse the customer now (null: they don't) */
+            json_t *blocked = json_object_get(b, "blocked");
+            if (!blocked)
+                blocked = json_object_get(lb, "blocked");
+            char calls[96] = "";
+            if (blocked && credit_calls_text(json_string_value(blocked), calls, sizeof calls) && n < max)
+                styles[n] = STYLE_BAD;
+            KVS("Calls", calls);
+        }
         KV("Customer balance", json_object_get(cu, "balance"));
         KV("Customer limit", json_object_get(cu, "limit"));
         KV("Customer remaining", json_object_get(cu, "remaining"));
@@ -262,6 +335,11 @@ static int details_section(const detail *d, int which, kv *out, int max)
         KV("24 h spend (cust)", json_object_get(sp, "customer"));
         KV("24 h limit", json_object_get(sp, "customer_limit"));
         KV("24 h spend (supp)", json_object_get(sp, "supplier"));
+        /* ledger.balance's: rated CDR charges queued for the next posting
+         * (the figures above already count them). */
+        KV("Unposted CDRs", json_object_get(json_object_get(lb, supplier_only ? "supplier" : "customer"), "unposted"));
+        if (type && !strcmp(type, "bilateral"))
+            KV("Unposted (supp)", json_object_get(json_object_get(lb, "supplier"), "unposted"));
     } else {
         KV("Credit type", json_object_get(cc, "credit_type"));
         KV("Credit limit", json_object_get(cc, "credit_limit"));
@@ -288,32 +366,43 @@ static void draw_details(detail *d, rect r)
     }
     rect parts[3];
     bool side = layout_columns(r, 3, 120, 1, parts);
-    kv items[3][16];
-    int n[3];
+    kv items[3][20];
+    int styles[3][20], n[3];
     for (int i = 0; i < 3; i++)
-        n[i] = details_section(d, i, items[i], 16);
+        n[i] = details_section(d, i, items[i], styles[i], 20);
     if (side) {
+        d->show_section = false; /* all three show */
         for (int i = 0; i < 3; i++)
-            ui_kv(ui_box(parts[i], section_titles[i], i == d->section), items[i], n[i], 0);
+            ui_kv_styled(ui_box(parts[i], section_titles[i], i == d->section), items[i], n[i], 0, styles[i]);
         return;
     }
     /* One column: the three sections one under the other, scrolled. */
-    kv all[60];
+    kv all[64];
+    int all_styles[64];
     int total = 0;
     for (int i = 0; i < 3; i++) {
-        if (total < 60) {
+        if (total < 64) {
             all[total].label = section_titles[i];
             snprintf(all[total].value, sizeof all[total].value, "%s", "");
+            all_styles[total] = STYLE_NORMAL;
             total++;
         }
-        for (int k = 0; k < n[i] && total < 60; k++)
+        for (int k = 0; k < n[i] && total < 64; k++) {
+            all_styles[total] = styles[i][k];
             all[total++] = items[i][k];
+        }
     }
     int max_scroll = total > r.h - 2 ? total - (r.h - 2) : 0;
+    if (d->show_section) { /* Tab went to a section: its title on top */
+        d->show_section = false;
+        for (int k = 0; k < total; k++)
+            if (all[k].label == section_titles[d->section])
+                d->scroll = k;
+    }
     if (d->scroll > max_scroll)
         d->scroll = max_scroll;
     rect in = ui_box(r, "Carrier", true);
-    ui_kv(in, all, total, d->scroll);
+    ui_kv_styled(in, all, total, d->scroll, all_styles);
     for (int i = 0; i < in.h; i++) {
         int k = i + d->scroll;
         for (int s = 0; s < 3; s++)
@@ -421,6 +510,120 @@ static bool open_post(screen *s)
     d->edit.submit = send_post;
     d->edit.ud = s;
     app_open_form(&d->edit);
+    return true;
+}
+
+/* ---- R: reset a side's 24-hour spend ---- */
+
+typedef struct {
+    screen *s;
+    long long id;
+    char side[12];
+} spend_reset;
+
+static void reset_done(void *ud, json_t *result, json_t *error)
+{
+    spend_reset *r = ud;
+    char msg[240];
+    if (error) {
+        const char *text = json_string_value(json_object_get(error, "message"));
+        snprintf(msg, sizeof msg, "not reset: %s", text ? text : "refused");
+    } else {
+        const char *at = json_string_value(json_object_get(result, "reset_at"));
+        snprintf(msg, sizeof msg, "the %s's 24-hour spend starts again from %s", r->side, at ? at : "now");
+    }
+    app_toast(msg);
+    /* carrier.changed reloads it too; this covers a missed event. The tab
+     * may have closed meanwhile (and its memory gone to another screen):
+     * only an open tab showing this carrier is touched, through its ops. */
+    if (!error && app_screen_open(r->s) && r->s->id == r->id)
+        r->s->ops->reload(r->s);
+    free(r);
+}
+
+static void do_reset(void *ud)
+{
+    spend_reset *asked = ud, *r = malloc(sizeof *r);
+    if (!r)
+        return;
+    *r = *asked; /* ud is freed by the dialog; the reply gets its own copy */
+    net_call("ledger.spend_reset", json_pack("{s:I, s:s}", "carrier_id", (json_int_t)r->id, "side", r->side),
+             reset_done, r);
+}
+
+static void ask_reset(screen *s, const char *side)
+{
+    detail *d = s->state;
+    spend_reset *r = malloc(sizeof *r);
+    if (!r)
+        return;
+    r->s = s;
+    r->id = d->id;
+    snprintf(r->side, sizeof r->side, "%s", side);
+    char q[200];
+    snprintf(q, sizeof q, "Reset the %s's 24-hour spend? The money stays spent.", r->side);
+    app_confirm(q, do_reset, r);
+}
+
+static bool reset_side_chosen(form *f, json_t *params)
+{
+    const char *side = json_string_value(json_object_get(params, "side"));
+    char chosen[12];
+    snprintf(chosen, sizeof chosen, "%s", side ? side : "customer");
+    json_decref(params);
+    ask_reset(f->ud, chosen);
+    return true;
+}
+
+/* A bilateral carrier has two windows: ask which, then confirm. */
+static bool open_reset(screen *s)
+{
+    detail *d = s->state;
+    if (d->tab != TAB_DETAILS || !d->carrier) {
+        app_toast("R resets the 24-hour spend from the Details tab");
+        return true;
+    }
+    const char *type = json_string_value(json_object_get(d->carrier, "type"));
+    if (type && !strcmp(type, "bilateral")) {
+        form_init_create(&d->edit, "Reset 24-hour spend: which side?", "ledger.spend_reset", "carrier_id", d->id,
+                         reset_fields, (int)(sizeof reset_fields / sizeof reset_fields[0]));
+        d->edit.submit = reset_side_chosen;
+        d->edit.ud = s;
+        app_open_form(&d->edit);
+    } else {
+        ask_reset(s, type && !strcmp(type, "supplier") ? "supplier" : "customer");
+    }
+    return true;
+}
+
+/* ---- J and S: the carrier's journals and statement in their own tabs ---- */
+
+static bool open_journals(screen *s)
+{
+    detail *d = s->state;
+    const list_desc *ld = list_by_name("journals");
+    char title[48], crumb[96];
+    snprintf(title, sizeof title, "Journals %.30s", s->title);
+    snprintf(crumb, sizeof crumb, "Billing / Journals / %.60s", s->title);
+    screen *j = ld ? list_screen_new_scoped(ld, json_pack("{s:I}", "carrier_id", (json_int_t)d->id), title, crumb)
+                   : NULL;
+    if (!j)
+        return false;
+    j->id = TAB_ID_JOURNALS(d->id); /* one per carrier */
+    app_open_screen(j);
+    return true;
+}
+
+static bool open_statement(screen *s)
+{
+    detail *d = s->state;
+    if (!d->carrier) {
+        app_toast("the carrier is still loading");
+        return true;
+    }
+    app_open_screen(statement_view_new(d->id, json_string_value(json_object_get(d->carrier, "name")),
+                                       json_string_value(json_object_get(d->carrier, "type")),
+                                       json_string_value(json_object_get(d->carrier, "timezone"))));
     return true;
 }
 
@@ -564,6 +767,7 @@ static bool action(screen *s, action_id a, int h)
         if (d->tab != TAB_DETAILS)
             return false;
         d->section = d->section == 0 ? 2 : 0; /* Credit Control has nothing to edit */
+        d->show_section = true;
         break;
     case ACT_NEXT_TAB: d->tab = (d->tab + 1) % NTABS; d->scroll = 0; break;
     case ACT_PREV_TAB: d->tab = (d->tab + NTABS - 1) % NTABS; d->scroll = 0; break;
@@ -576,6 +780,9 @@ static bool action(screen *s, action_id a, int h)
     case ACT_REFRESH: reload(s); break;
     case ACT_DELETE: return ask_remove(d);
     case ACT_POST: return open_post(s);
+    case ACT_RESET_SPEND: return open_reset(s);
+    case ACT_JOURNALS: return open_journals(s);
+    case ACT_STATEMENT: return open_statement(s);
     case ACT_OPEN: {
         const table_row *row = d->tab == TAB_INTERCONNECTS ? table_selected(&d->ics) : NULL;
         if (!row)
@@ -591,13 +798,31 @@ static bool action(screen *s, action_id a, int h)
 static void event(screen *s, const char *topic, json_t *data)
 {
     detail *d = s->state;
-    (void)topic;
     /* carrier.changed for this carrier, or a change to one of its parts;
      * the event names the record, so reload this carrier's view when the
-     * record could be ours (cheap: five small requests). */
+     * record could be ours (cheap: six small requests). Other topics
+     * (audit rows, import progress, ...) never concern it. */
+    static const char *const ours[] = { "carrier.changed", "interconnect.changed", "service.changed", "contact.changed",
+                                        "credit_alert.changed", "ledger.posted", "credit.alert", "cdr.ingested" };
+    bool known = false;
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+        known = known || !strcmp(topic, ours[i]);
+    if (!known)
+        return;
     if (!strcmp(topic, "carrier.changed") && json_integer_value(json_object_get(data, "id")) != d->id)
         return;
-    if ((!strcmp(topic, "ledger.posted") || !strcmp(topic, "credit.alert")) &&
+    /* Rated CDRs: queued (cdr.ingested) or posted (a cdr_charges journal,
+     * no carrier named). They may be this carrier's: its figures, at most
+     * once every FIGURES_EVERY_MS (the tick sends one put off). */
+    bool posted = !strcmp(topic, "ledger.posted");
+    if (!strcmp(topic, "cdr.ingested") || (posted && !json_is_integer(json_object_get(data, "carrier_id")))) {
+        if (now_ms() - d->figures_at >= FIGURES_EVERY_MS)
+            reload_figures(s);
+        else
+            d->figures_due = true;
+        return;
+    }
+    if ((posted || !strcmp(topic, "credit.alert")) &&
         json_integer_value(json_object_get(data, "carrier_id")) != d->id)
         return;
     reload(s);
@@ -610,8 +835,9 @@ static void footer(screen *s, char *buf, size_t n)
     if (t)
         table_footer(t, theme_glyphs()->utf8, buf, n);
     else
-        snprintf(buf, n, "%s · Left/Right: tabs%s", tab_names[d->tab],
-                 d->tab == TAB_DETAILS ? " · Tab: section · e: edit it · t: post money" : d->tab == TAB_ACCOUNTING ? " · e: edit" : "");
+        snprintf(buf, n, "%s%s", tab_names[d->tab],
+                 d->tab == TAB_DETAILS ? " · Tab: section · e: edit · t: post · J: journals · S: statement · R: 24 h reset"
+                 : d->tab == TAB_ACCOUNTING ? " · Left/Right: tabs · e: edit" : " · Left/Right: tabs");
     if (t) {
         size_t off = strlen(buf);
         snprintf(buf + off, n - off, d->tab == TAB_INTERCONNECTS ? " · Enter: open · n: new · d: delete"
@@ -625,6 +851,7 @@ static void destroy(screen *s)
     app_close_form(&d->edit);
     json_decref(d->carrier);
     json_decref(d->accounting);
+    json_decref(d->balance);
     table_free(&d->ics);
     table_free(&d->contacts);
     table_free(&d->alerts);
@@ -634,7 +861,7 @@ static void destroy(screen *s)
     free(s);
 }
 
-static const screen_ops ops = { draw, action, reload, event, footer, destroy, NULL, NULL };
+static const screen_ops ops = { draw, action, reload, event, footer, destroy, NULL, NULL, tick };
 
 screen *carrier_detail_new(long long id, const char *name)
 {

@@ -130,8 +130,15 @@ static json_t *search_params(const list_desc *d, const char *text)
         size_t off = strlen(q);
         snprintf(q + off, sizeof q - off, "%s%s", off ? " " : "", w);
     }
-    if (q[0])
+    if (q[0] && d->search_filter) {
         json_object_set_new(f, d->search_filter, json_string(q));
+    } else if (q[0]) { /* a list filtered by key:value words only */
+        char msg[200];
+        size_t off = (size_t)snprintf(msg, sizeof msg, "\"%.40s\" ignored: this list filters by", q);
+        for (const char *const *k = d->filter_keys; k && *k && off < sizeof msg; k++)
+            off += (size_t)snprintf(msg + off, sizeof msg - off, " %s:", *k);
+        app_toast(msg);
+    }
     return f;
 }
 
@@ -146,7 +153,8 @@ static void load(screen *s, bool more)
         snprintf(sort, sizeof sort, "%s%s", st->t.sort_desc ? "-" : "", st->d->cols[st->t.sort_col].field);
         json_object_set_new(p, "sort", json_string(sort));
     }
-    json_t *filter = st->t.filter[0] && st->d->search_filter ? search_params(st->d, st->t.filter) : json_object();
+    json_t *filter = st->t.filter[0] && (st->d->search_filter || st->d->filter_keys) ? search_params(st->d, st->t.filter)
+                                                                                     : json_object();
     if (st->scope)
         json_object_update(filter, st->scope);
     if (json_object_size(filter))
@@ -301,7 +309,7 @@ static void destroy(screen *s)
 static void filter(screen *s, const char *text)
 {
     list_state *st = s->state;
-    if (!st->d->search_filter) {
+    if (!st->d->search_filter && !st->d->filter_keys) {
         app_toast("this list has no search");
         return;
     }
@@ -589,6 +597,46 @@ static const table_column balance_cols[] = {
     { "24 h limit", "spend_limit", 12, 0, true, "balances.spend_24h.customer_limit" },
 };
 
+/* The ledger's journals, newest first (the server's order), live as
+ * postings arrive; Enter shows the entries. Customers get their own. */
+static const table_column journal_cols[] = {
+    { "ID", "id", 6, 0, true },
+    { "Time", "created_at", 20, 0, false },
+    { "Kind", "kind", 11, 0, false },
+    { "Carrier", "carrier_id", 7, 0, true },
+    { "Side", "side", 8, 0, false },
+    { "Amount", "amount", 13, 1, true },
+    { "Cur", "currency", 4, 0, false },
+    { "Memo", "memo", 8, 4, false },
+};
+static const char *const journal_keys[] = { "carrier_id", "kind", "side", "currency", "from", "to", NULL };
+
+static void open_journal(json_t *item)
+{
+    app_open_screen(journal_view_new(item));
+}
+
+/* Issued documents (invoices, credit notes, nettings); Enter shows one as
+ * the server's text. */
+static const table_column invoice_cols[] = {
+    { "Number", "number", 15, 0, false },
+    { "Type", "type", 8, 1, false },
+    { "Carrier", "carrier_id", 8, 3, false, "party.name" },
+    { "Period", "period", 24, 0, false, "period_label" },
+    { "Total", "total", 12, 1, true },
+    { "Cur", "currency", 3, 0, false },
+    { "Status", "status", 6, 0, false },
+    { "Issued", "issued_at", 10, 0, false, "issued_date" },
+};
+static const char *const invoice_keys[] = { "carrier_id", "type", "status", "side", "currency", "number", "from",
+                                            "to", NULL };
+
+static void open_invoice(json_t *item)
+{
+    app_open_screen(invoice_view_new((long long)json_integer_value(json_object_get(item, "id")),
+                                     json_string_value(json_object_get(item, "number"))));
+}
+
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
 static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
 static const char *const user_keys[] = { "role", NULL };
@@ -629,9 +677,16 @@ static const list_desc known[] = {
       NULL },
     { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, NULL,
       "audit.recorded", open_audit, NULL },
+    { "Journals", "Billing / Journals", "ledger.journal.list", journal_cols, N(journal_cols), -1, false, NULL,
+      journal_keys, "ledger.posted", open_journal, NULL },
+    { "Invoices", "Billing / Invoices", "invoice.list", invoice_cols, N(invoice_cols), -1, false, NULL, invoice_keys,
+      "invoice.created invoice.voided", open_invoice, NULL },
 };
 static const char *const known_names[] = { "carriers", "balances", "services", "trunk-groups", "users", "categories", "groups",
-                                           "blacklists", "release-causes", "rating-plans", "cdrs", "audit" };
+                                           "blacklists", "release-causes", "rating-plans", "cdrs", "audit",
+                                           "journals", "invoices" };
+_Static_assert(sizeof known / sizeof known[0] == sizeof known_names / sizeof known_names[0],
+               "one command name per known list");
 
 const list_desc *list_by_name(const char *name)
 {

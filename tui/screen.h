@@ -30,6 +30,9 @@ typedef struct {
     /* Optional: the "/" search of a list screen. */
     void (*filter)(screen *s, const char *text);
     const char *(*filter_text)(screen *s);
+    /* Optional: once a second (the 1 Hz tick), for work a screen put off
+     * (a throttled reload). */
+    void (*tick)(screen *s);
 } screen_ops;
 
 struct screen {
@@ -77,9 +80,15 @@ typedef struct {
     char value[96];
 } kv;
 void ui_kv(rect in, const kv *items, int n, int skip);
+/* The same with a style per value (styles[k] for items[k]; NULL: all
+ * STYLE_NORMAL), e.g. an error value that must stand out. */
+void ui_kv_styled(rect in, const kv *items, int n, int skip, const int *styles);
 /* Tab ids (screen.id) of record screens, so a record opens once: carriers
  * are their id, interconnects its negative, rating plans below these. */
 #define TAB_ID_DECK(id) (-(1000000000000LL + (id)))
+#define TAB_ID_JOURNALS(carrier) (-(2000000000000LL + (carrier)))
+#define TAB_ID_STATEMENT(carrier) (-(3000000000000LL + (carrier)))
+#define TAB_ID_INVOICE(id) (-(4000000000000LL + (id)))
 /* A rating plan's deck (rates, import, quote). */
 screen *deck_view_new(long long id, const char *name);
 void app_open_deck(long long id, const char *name);
@@ -90,6 +99,18 @@ void app_open_interconnect(long long id, const char *name);
 screen *interconnect_detail_new(long long id, const char *name);
 /* An audit row with the diff of its before and after. */
 screen *audit_view_new(json_t *row);
+/* A ledger journal (a ledger.journal.list item, borrowed) with its
+ * entries as Debit / Credit (journals never change, so no reload). */
+screen *journal_view_new(json_t *journal);
+/* A carrier side's statement of account (ledger.statement as text),
+ * month by month; type is the carrier's ("bilateral" lets s switch the
+ * side), tz its time zone (which month is "this month"). */
+screen *statement_view_new(long long carrier_id, const char *name, const char *type, const char *tz);
+/* An issued document (invoice.get as text) in the same viewer. */
+screen *invoice_view_new(long long id, const char *number);
+/* Show s in a new workspace tab (and load it). A screen with an id (one
+ * of the TAB_ID_ kinds) opens once: when a tab with that id is open, it
+ * is shown instead and s is destroyed. */
 void app_open_screen(screen *s);
 /* Ask a yes/no question in a dialog; yes(ud) runs on "y". ud is freed with
  * free() afterwards either way (pass NULL when there is nothing to free). */

@@ -108,6 +108,11 @@ void table_draw(const table_model *t, rect r, bool focused, const char *empty_te
 
 void ui_kv(rect in, const kv *items, int n, int skip)
 {
+    ui_kv_styled(in, items, n, skip, NULL);
+}
+
+void ui_kv_styled(rect in, const kv *items, int n, int skip, const int *styles)
+{
     /* The longest label and a blank, within a share of the width that
      * leaves the values room. */
     int longest = 0;
@@ -124,7 +129,8 @@ void ui_kv(rect in, const kv *items, int n, int skip)
             continue;
         }
         ui_put(in.y + i, in.x + 1, label_w - 1, STYLE_MUTED, items[k].label);
-        ui_put(in.y + i, in.x + label_w, in.w - label_w, STYLE_NORMAL, items[k].value[0] ? items[k].value : "-");
+        ui_put(in.y + i, in.x + label_w, in.w - label_w, styles ? styles[k] : STYLE_NORMAL,
+               items[k].value[0] ? items[k].value : "-");
     }
 }
 

@@ -478,6 +478,103 @@ check "its customer side says why it is unrated (this deck has no 44 rates)" wai
 check "and the supplier side" wait_for "— supplier —"
 keys C-w C-w
 
+# The ledger on the console. A prepaid carrier with no money is BLOCKED; a
+# top-up (over the API) allows its calls, live, and is in its journals (J;
+# Enter shows the two entries, debit and credit); R resets its 24-hour
+# spend after asking; S shows its statement month by month; an invoice
+# made over the API is in :invoices and opens as the server's text.
+rpc() { # rpc METHOD PARAMS: one JSON-RPC call over HTTP as admin
+    curl -fsS -X POST "http://127.0.0.1:$port/rpc" -H "Authorization: Bearer $admin_token" \
+        -H 'Content-Type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"$1\",\"params\":$2}"
+}
+# col_of PATTERN TEXT: the column where TEXT starts on the first screen
+# line holding PATTERN (the lines compared share the same frame glyphs).
+col_of() {
+    local line pre
+    line="$(screen | grep -m1 -F -- "$1")" || return 1
+    pre="${line%%"$2"*}"
+    [[ $pre != "$line" ]] || return 1
+    echo "${#pre}"
+}
+initech="$("${psql[@]}" -d "$db" -tAc "SELECT id FROM carriers WHERE name = 'Initech Calls'")"
+keys M-1 /
+for _ in $(seq 1 12); do keys BSpace; done
+keys i n i t e c h Enter
+wait_for "1 of 1" >/dev/null
+keys Enter
+wait_for "Carrier Management / Initech Calls" >/dev/null
+calls_are() { screen | grep -F "Calls " | grep -qF -- "$1"; }
+check "a prepaid carrier with no money shows its calls BLOCKED, in words" retry calls_are "BLOCKED: no credit left"
+rpc ledger.post "{\"idempotency_key\":\"console-topup-1\",\"kind\":\"topup\",\"carrier_id\":$initech,\"side\":\"customer\",
+    \"amount\":\"40\",\"currency\":\"USD\",\"memo\":\"console test\"}" > "$work/topup.json"
+topup_id="$(sed 's/.*"result":{"id":\([0-9]*\),.*/\1/' "$work/topup.json")"
+check "a top-up is posted over the API" grep -q '"duplicate":false' "$work/topup.json"
+check "its calls are then allowed, without a key press" retry calls_are "allowed"
+keys J
+check "J opens the carrier's journals" wait_for "Billing / Journals / Initech Calls"
+journal_row() { screen | grep -E "[ ▌]$1 [0-9]{4}-" | grep -F " $2 " | grep -qF " $3 "; } # ID KIND AMOUNT
+check "the journal list shows the top-up with its amount" retry journal_row "$topup_id" topup 40.000000
+rpc ledger.post "{\"idempotency_key\":\"console-charge-1\",\"kind\":\"charge\",\"carrier_id\":$initech,\"side\":\"customer\",
+    \"amount\":\"5.5\",\"currency\":\"USD\"}" > "$work/charge.json"
+charge_id="$(sed 's/.*"result":{"id":\([0-9]*\),.*/\1/' "$work/charge.json")"
+check "a posting joins the open journal list live" retry journal_row "$charge_id" charge 5.500000
+keys / k i n d : t o p u p Enter
+check "/kind:topup filters the journals" wait_for "1 of 1"
+keys Enter
+check "Enter opens the journal" wait_for "Billing / Journals / $topup_id"
+check "with its two entries" wait_for "2 entries"
+entries_right() {
+    local credit cash carrier
+    credit="$(col_of "Debit" "Credit")" && cash="$(col_of "cash:manual:USD" "40.000000")" &&
+        carrier="$(col_of "carrier_customer:$initech:USD" "40.000000")" || return 1
+    ((cash < credit && carrier >= credit))
+}
+check "cash is debited 40.000000 and the carrier's account credited 40.000000" retry entries_right
+keys C-w C-w
+wait_for "Carrier Management / Initech Calls" >/dev/null
+spend_is() { screen | grep -F "24 h spend (cust)" | grep -qE " $1\$| $1 "; }
+check "the charge is in the 24 h spend" retry spend_is 5.500000
+keys R
+check "R asks before resetting the 24-hour spend" wait_for "Reset the customer's 24-hour spend? The money stays spent."
+keys y
+check "y resets it: the 24 h spend shows 0.000000" retry spend_is 0.000000
+money_stays() { screen | grep -F "Customer balance" | grep -qF 34.500000; }
+check "and the money stays spent" money_stays
+keys S
+check "S opens the carrier's statement for this month" wait_for "Statement · Initech Calls · customer side"
+check "it shows the opening balance" wait_for "Opening balance"
+closing_is() { screen | grep -F "Closing balance" | grep -qE " $1( |\$)"; }
+check "and the closing balance after this month's postings" retry closing_is 34.50
+this_month="$(TZ=America/Chicago date +%Y-%m-01)"
+prev_month="$(date -d "$this_month -1 month" +"%B %Y")"
+keys Left
+prev_shown() { screen | grep -qF "customer side · $prev_month" && closing_is 0.00; }
+check "Left moves to the previous month ($prev_month), where nothing was posted" retry prev_shown
+keys Right
+check "Right comes back to this month so far" wait_for "(so far)"
+keys C-w M-1 / BSpace BSpace BSpace BSpace BSpace BSpace BSpace s p a r k l e Enter
+wait_for "1 of 1" >/dev/null
+keys Enter
+wait_for "Carrier Management / Sparkle Bilateral" >/dev/null
+keys R
+check "R on a bilateral carrier asks which side first" wait_for "Reset 24-hour spend: which side?"
+keys Right F2
+check "then confirms for that side" wait_for "Reset the supplier's 24-hour spend?"
+keys n S
+check "S on a bilateral carrier opens its customer side" wait_for "Statement · Sparkle Bilateral · customer side"
+keys s
+check "s switches the statement to the supplier side" wait_for "Statement · Sparkle Bilateral · supplier side"
+keys C-w C-w
+rpc invoice.create "{\"carrier_id\":$initech,\"period_start\":\"$(date -d "$this_month -1 month" +%Y-%m-%d)\",
+    \"period_end\":\"$this_month\",\"idempotency_key\":\"console-invoice-1\"}" > "$work/invoice.json"
+number="$(sed -n 's/.*"number":"\([^"]*\)".*/\1/p' "$work/invoice.json")"
+check "an invoice is made over the API" test -n "$number"
+keys : i n v o i c e s Enter
+check ":invoices lists it" wait_for "$number"
+keys Enter
+check "Enter shows the invoice as the server's text" wait_for "INVOICE"
+keys C-w C-w
+
 # --script replays keys (golden-screen tests): it waits for text, saves
 # the screen as text, F12 (save-screen) writes a dated copy, and C-q quits.
 cat > "$work/demo.script" <<SCRIPT
@@ -565,6 +662,9 @@ no_admin() { ! cscreen | grep -qE "Users|Audit log"; }
 check "its menu has no users or audit log" no_admin
 tmux -S "$sock" send-keys -t customer : u s e r s Enter
 check "and :users is refused" cwait "your role cannot open that list"
+tmux -S "$sock" send-keys -t customer : j o u r n a l s Enter
+own_journals() { cscreen | grep -qF "Billing / Journals" && cscreen | grep -qF "1 of 1" && cscreen | grep -qF 25.000000; }
+check "its :journals holds only its own carrier's (the top-up of 25)" retry own_journals
 
 keys : q Enter
 for _ in $(seq 1 50); do [[ -s $work/exit-code ]] && break; sleep 0.1; done
