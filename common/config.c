@@ -56,6 +56,8 @@ static const cfg_key keys[] = {
     I(job_backoff_base_ms, 1, 3600000, "a failed job's retry n waits base * 2^n ms, jittered (capped at 1 h)"),
     I(job_lease_sec, 1, 86400, "a job running longer than this is taken back and run again"),
     I(ledger_flush_ms, 50, 60000, "how often rated CDR charges are posted to the ledger"),
+    I(call_max_seconds, 1, 7 * 86400, "a call whose call.stop never came leaves the capacity counts after this"),
+    S(route_allow_ips, "addresses/CIDRs (comma-separated) of switches allowed on /api/v1/route and /api/v1/calls/* without a token"),
     B(demo, "demo mode: load demo data, allow admin/admin"),
     B(allow_remote, "allow plain ws/http on a non-loopback address"),
 };
@@ -85,6 +87,7 @@ void config_defaults(dt_config *c)
     c->shutdown_grace_ms = 10000;
     c->password_cost = 15;
     c->ledger_flush_ms = 1000;
+    c->call_max_seconds = 14400;
     c->retention_days = 90;
     c->invoice_due_days = 30;
     snprintf(c->oxr_base_url, sizeof c->oxr_base_url, "https://openexchangerates.org");

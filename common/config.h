@@ -46,6 +46,8 @@ typedef struct {
     int job_backoff_base_ms;   /* retry n waits about base * 2^n (docs/jobs.md) */
     int job_lease_sec;         /* a job running longer than this is taken back */
     int ledger_flush_ms;       /* rated CDR charges are posted this often */
+    int call_max_seconds;      /* a call without call.stop leaves the counts after this */
+    char route_allow_ips[1024]; /* switch addresses/CIDRs that need no token on the switch routes */
     bool demo;                 /* demo data; admin/admin allowed */
     bool allow_remote;         /* plain ws on a non-loopback address */
 } dt_config;

@@ -13,6 +13,8 @@
 #include "log.h"
 #include "../db/db.h"
 #include "../rating/rating_engine.h"
+#include "../routing/pauses.h"
+#include "../routing/route_index.h"
 
 #define CHANNEL "didtron_events"
 #define MAX_NOTIFY_BYTES 7900
@@ -42,6 +44,9 @@ static const event_topic topics[] = {
     { "invoice.voided", ROLES_ANY },       /* {id, number, type, carrier_id}; customers: theirs */
     { "fx.updated", ROLES_STAFF },         /* rates changed: a refresh {source, as_of, changed, currencies} or fx.set */
     { "job.changed", ROLES_ADMIN },        /* {id, kind, state}; from workers too (server/jobs) */
+    { "route.paused", ROLES_STAFF },       /* {id, interconnect_id, prefix, reason, actor, actor_kind} */
+    { "route.resumed", ROLES_STAFF },      /* {id, interconnect_id, prefix, reason, actor} */
+    { "routing_plan.changed", ROLES_STAFF }, /* {id, action, version[, prefix]}: plan or entries changed */
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 _Static_assert(sizeof topics / sizeof topics[0] <= 64, "one bit per topic");
@@ -118,6 +123,17 @@ static event_msg *qhead, *qtail;
 /* What this instance does itself when a topic's event arrives — from any
  * instance, this one included — besides fanning it out. Runs on the
  * listener thread. */
+static void routing_plan_changed(json_t *d)
+{
+    long long id = (long long)json_integer_value(json_object_get(d, "id"));
+    json_t *v = json_object_get(d, "version");
+    const char *action = json_string_value(json_object_get(d, "action"));
+    if (!json_is_integer(v) || (action && !strcmp(action, "delete")))
+        route_index_invalidate(id);
+    else
+        route_index_stale(id, (long long)json_integer_value(v));
+}
+
 static void rating_plan_changed(json_t *d)
 {
     long long id = (long long)json_integer_value(json_object_get(d, "id"));
@@ -134,12 +150,17 @@ static const struct {
     void (*fn)(json_t *data);
 } observers[] = {
     { "rating_plan.changed", rating_plan_changed },
+    { "route.paused", pauses_observe_paused },     /* every instance keeps the active pauses */
+    { "route.resumed", pauses_observe_resumed },
+    { "routing_plan.changed", routing_plan_changed },
 };
 
 /* And when events may have been missed (the listener reconnected). */
 static void events_missed(void)
 {
     rating_deck_invalidate_all();
+    pauses_reload_soon();
+    route_index_invalidate_all();
 }
 
 void event_msg_free(event_msg *m)

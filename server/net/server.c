@@ -32,6 +32,8 @@
 #include "../rpc/dispatch.h"
 #include "../rpc/metrics.h"
 #include "../rpc/registry.h"
+#include "../auth/auth.h"
+#include "../routing/calls.h"
 #include "../system/ticker.h"
 
 #define MAX_OUT_BYTES (64u * 1024 * 1024) /* a client this far behind is dropped */
@@ -51,9 +53,13 @@ typedef enum { HTTP_IDLE, HTTP_BODY, HTTP_WAITING, HTTP_HEADERS, HTTP_SEND_BODY 
  * integer that becomes the integer param `name` of an upload's method. An
  * upload route runs its JSON-RPC method with params built from the path
  * and the query string (only the keys listed; anything else is 400) and
- * hands the method the body, spooled to a file, as rpc_call.upload. */
-typedef enum { ROUTE_RPC, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UPLOAD } route_kind;
-typedef enum { QUERY_TEXT, QUERY_BOOL } query_type;
+ * hands the method the body, spooled to a file, as rpc_call.upload. A
+ * switch route (docs/gates.md) runs its method with the query string (GET)
+ * or the JSON body (POST) as params, as the bearer token's user or, with
+ * no token, as the system session "switch" when the client's address is
+ * in route_allow_ips; it answers like an upload. */
+typedef enum { ROUTE_RPC, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UPLOAD, ROUTE_SWITCH } route_kind;
+typedef enum { QUERY_TEXT, QUERY_BOOL, QUERY_INT } query_type;
 
 typedef struct {
     const char *name;
@@ -75,6 +81,12 @@ static const http_route routes[] = {
     { "POST", "/api/v1/cdrs", ROUTE_UPLOAD, "cdr.ingest", NULL },
     { "POST", "/api/v1/rating-plans/{rating_plan_id}/rates", ROUTE_UPLOAD, "rating_plan.import",
       (const query_key[]){ { "mode", QUERY_TEXT }, { "effective_from", QUERY_TEXT }, { "strict", QUERY_BOOL }, { NULL, 0 } } },
+    { "GET", "/api/v1/route", ROUTE_SWITCH, "route.lookup.switch",
+      (const query_key[]){ { "service_id", QUERY_INT }, { "ingress_interconnect_id", QUERY_INT },
+                           { "tech_prefix", QUERY_TEXT }, { "ingress_ip", QUERY_TEXT }, { "caller", QUERY_TEXT },
+                           { "callee", QUERY_TEXT }, { "seed", QUERY_INT }, { "format", QUERY_TEXT }, { NULL, 0 } } },
+    { "POST", "/api/v1/calls/start", ROUTE_SWITCH, "call.start", NULL },
+    { "POST", "/api/v1/calls/stop", ROUTE_SWITCH, "call.stop", NULL },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -361,7 +373,7 @@ static void deliver_completions(void)
                 http_respond(c, j->code ? 503 : 200, "application/json",
                              j->code ? "{\"status\":\"unavailable\"}" : "{\"status\":\"ok\"}",
                              j->code ? 24 : 15);
-            else if (c->route && c->route->kind == ROUTE_UPLOAD)
+            else if (c->route && (c->route->kind == ROUTE_UPLOAD || c->route->kind == ROUTE_SWITCH))
                 http_upload_reply(c, j);
             else if (j->reply)
                 http_respond(c, 200, "application/json", j->reply, strlen(j->reply));
@@ -731,6 +743,14 @@ static int upload_query(struct lws *wsi, const http_route *rt, json_t *params, c
                 snprintf(msg, n, "query parameter %s must be true or false", k->name);
                 return -1;
             }
+        } else if (k->type == QUERY_INT) {
+            char *end = NULL;
+            errno = 0;
+            long long x = strtoll(value, &end, 10);
+            if (!value[0] || *end || errno || !(v = json_integer(x))) {
+                snprintf(msg, n, "query parameter %s must be a whole number", k->name);
+                return -1;
+            }
         } else if (!(v = json_string(value))) { /* not UTF-8 */
             snprintf(msg, n, "query parameter %s must be UTF-8 text", k->name);
             return -1;
@@ -792,6 +812,91 @@ static void upload_begin(struct lws *wsi, conn *c, unsigned long long length)
     c->hstate = HTTP_BODY;
     if (length == 0) /* no body callbacks will come */
         upload_submit(c);
+}
+
+/* A switch route's request (GET: its params are in c->upload_params; POST:
+ * body is the params object): run its method on a worker as the bearer
+ * token's user, or as the system session "switch" for an allowed address. */
+static void switch_submit(conn *c, const char *body, size_t len)
+{
+    if (draining) {
+        http_error(c, 503, RPC_INTERNAL_ERROR, "the server is shutting down", NULL);
+        return;
+    }
+    if (!c->bearer[0] && !route_allow_ip(cfg->route_allow_ips, c->peer)) {
+        http_error(c, 401, RPC_NOT_AUTHENTICATED,
+                   "send Authorization: Bearer TOKEN, or call from an address in route_allow_ips", NULL);
+        return;
+    }
+    rpc_job *j = job_new(c);
+    if (!j) {
+        http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
+        return;
+    }
+    j->http = true;
+    json_t *root = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 1, "method", c->route->method);
+    if (body) { /* the params object, checked with the limits of any request */
+        if (!root || json_object_set_new(root, "params", json_object())) {
+            json_decref(root);
+            free(j);
+            http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
+            return;
+        }
+        char *head = json_dumps(root, JSON_COMPACT); /* ...,"params":{}} */
+        json_decref(root);
+        size_t hl = head ? strlen(head) : 0;
+        char *text = head && hl > 3 ? malloc(hl + len + 8) : NULL;
+        if (!text) {
+            free(head);
+            free(j);
+            http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
+            return;
+        }
+        memcpy(text, head, hl - 3); /* drop "{}}" */
+        size_t tl = hl - 3;
+        if (len) {
+            memcpy(text + tl, body, len);
+            tl += len;
+        } else {
+            memcpy(text + tl, "{}", 2);
+            tl += 2;
+        }
+        text[tl++] = '}';
+        text[tl] = '\0';
+        free(head);
+        rpc_parse_error perr;
+        int bad = rpc_request_parse(text, tl, &limits, &j->req, &perr);
+        free(text);
+        if (bad || !json_is_object(j->req.params)) {
+            http_error(c, 400, bad ? perr.code : RPC_INVALID_PARAMS,
+                       bad ? perr.message : "the body must be a JSON object of params", NULL);
+            job_free(j);
+            return;
+        }
+    } else {
+        if (!root || json_object_set(root, "params", c->upload_params)) {
+            json_decref(root);
+            free(j);
+            http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
+            return;
+        }
+        j->req.root = root;
+        j->req.id = json_object_get(root, "id");
+        j->req.params = json_object_get(root, "params");
+        j->req.method = c->route->method;
+    }
+    j->method = registry_find(c->route->method);
+    if (!j->method) {
+        job_free(j);
+        http_error(c, 404, RPC_METHOD_NOT_FOUND, "this route's method is not available on this server", NULL);
+        return;
+    }
+    if (c->bearer[0])
+        snprintf(j->bearer, sizeof j->bearer, "%s", c->bearer);
+    else
+        auth_system_session(&j->session, "switch");
+    c->hstate = HTTP_WAITING;
+    pool_submit(&j->base);
 }
 
 /* ---- lws callback ---- */
@@ -922,6 +1027,17 @@ static void http_begin(struct lws *wsi, conn *c, const char *path)
         }
         return;
     }
+    char auth[128] = "";
+    if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 && !strncasecmp(auth, "Bearer ", 7))
+        snprintf(c->bearer, sizeof c->bearer, "%.79s", auth + 7);
+    if (rt->kind == ROUTE_SWITCH && get) {
+        char msg[160];
+        if (upload_query(wsi, rt, params, msg, sizeof msg))
+            http_error(c, 400, RPC_INVALID_PARAMS, msg, NULL);
+        else
+            switch_submit(c, NULL, 0);
+        return;
+    }
     /* POST: lws 4.1 never completes a chunked request body, so ask for a
      * length instead of leaving the client waiting. */
     char len[24] = "";
@@ -933,15 +1049,21 @@ static void http_begin(struct lws *wsi, conn *c, const char *path)
         http_error(c, 411, RPC_INVALID_REQUEST, "send the body with a Content-Length", NULL);
         return;
     }
-    char auth[128] = "";
-    if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 && !strncasecmp(auth, "Bearer ", 7))
-        snprintf(c->bearer, sizeof c->bearer, "%.79s", auth + 7);
     if (rt->kind == ROUTE_UPLOAD) {
         upload_begin(wsi, c, length);
         return;
     }
+    if (rt->kind == ROUTE_SWITCH) {
+        char msg[160];
+        if (upload_query(wsi, rt, params, msg, sizeof msg)) { /* no query keys: any is refused */
+            http_refuse(wsi, c, 400, RPC_INVALID_PARAMS, msg);
+            return;
+        }
+    }
     c->hstate = HTTP_BODY;
-    if (length == 0) /* no body callbacks will come */
+    if (length == 0 && rt->kind == ROUTE_SWITCH) /* no body callbacks will come */
+        switch_submit(c, "", 0);
+    else if (length == 0)
         handle_request(c, "", 0);
 }
 
@@ -1050,6 +1172,10 @@ static int net_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         }
         if (c->body_too_large) {
             http_error(c, 413, RPC_INVALID_REQUEST, "the body is over max_message_bytes", NULL);
+            return 0;
+        }
+        if (c->route->kind == ROUTE_SWITCH) {
+            switch_submit(c, c->body ? c->body : "", c->body_len);
             return 0;
         }
         handle_request(c, c->body ? c->body : "", c->body_len);
@@ -1178,6 +1304,11 @@ int net_serve(const dt_config *config)
      * its lease task to it). Job kinds (jobs_register) and ticker tasks
      * (ticker_add) are registered before this point. */
     jobs_configure(cfg);
+    if (gates_init(cfg)) { /* route pauses and call counts: ticker tasks */
+        events_stop();
+        lws_context_destroy(context);
+        return 1;
+    }
     if (jobs_start(cfg->database, cfg->job_workers) || ticker_start(cfg->database)) {
         jobs_stop();
         events_stop();

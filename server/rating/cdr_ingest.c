@@ -31,6 +31,7 @@
 
 #include "log.h"
 #include "../db/copy.h"
+#include "ingress_match.h"
 #include "rating_engine.h"
 #include "strbuf.h"
 #include "tariff.h"
@@ -527,11 +528,24 @@ static const svc_info *service_with_prefix(const network *w, const ic_info *ic, 
     return NULL;
 }
 
-/* The ingress interconnect of a CDR sent with ingress_ip: among the live
- * ingress interconnects whose signalling IPs hold it, those that take its
- * tech prefix (on the interconnect or one of its services; without one,
- * those without an interconnect prefix when there are any), then those
- * with the longest matching mask. More than one left is ambiguous. */
+/* The rules are ingress_match.h's, shared with route.lookup; these hand it
+ * the batch's candidates. */
+typedef struct {
+    const network *w;
+    size_t first;              /* the ordinal's first match */
+    const char *tp;
+} ip_scan;
+
+static void ip_candidate(const void *ud, size_t i, ingress_candidate *out)
+{
+    const ip_scan *s = ud;
+    const ip_match *m = &s->w->matches[s->first + i];
+    const ic_info *ic = ic_find(s->w, m->ic);
+    *out = (ingress_candidate){ ic ? ic->id : 0, m->masklen, ic ? ic->tech_prefix : "",
+                                ic && s->tp[0] && service_with_prefix(s->w, ic, s->tp) };
+}
+
+/* The ingress interconnect of a CDR sent with ingress_ip (ingress_pick). */
 static const ic_info *ingress_by_ip(const network *w, const cdr_record *rec, char *why, size_t n)
 {
     size_t ord = strmap_get(&w->ips, rec->ingress_ip);
@@ -543,62 +557,26 @@ static const ic_info *ingress_by_ip(const network *w, const cdr_record *rec, cha
         else
             hi = mid;
     }
-    const ic_info *best = NULL;
-    int best_mask = -1, tied = 0, candidates = 0;
-    bool any_without_prefix = false;
-    const char *tp = rec->tech_prefix;
-    if (!tp[0]) /* prefer interconnects without a tech prefix, when there are some */
-        for (size_t k = lo; k < w->nmatches && w->matches[k].ip == ord; k++) {
-            const ic_info *ic = ic_find(w, w->matches[k].ic);
-            any_without_prefix |= ic && !ic->tech_prefix[0];
-        }
-    for (size_t k = lo; k < w->nmatches && w->matches[k].ip == ord; k++) {
-        const ic_info *ic = ic_find(w, w->matches[k].ic);
-        if (!ic)
-            continue;
-        candidates++;
-        bool takes = tp[0] ? (!strcmp(ic->tech_prefix, tp) || service_with_prefix(w, ic, tp))
-                           : (!any_without_prefix || !ic->tech_prefix[0]);
-        if (!takes)
-            continue;
-        if (w->matches[k].masklen > best_mask) {
-            best = ic;
-            best_mask = w->matches[k].masklen;
-            tied = 1;
-        } else if (w->matches[k].masklen == best_mask) {
-            tied++;
-        }
-    }
-    if (!candidates)
-        snprintf(why, n, "no ingress interconnect has signalling IP %s", rec->ingress_ip);
-    else if (!best)
-        snprintf(why, n, "no ingress interconnect with signalling IP %s takes tech prefix %s", rec->ingress_ip, tp);
-    else if (tied > 1)
-        snprintf(why, n, "signalling IP %s matches %d ingress interconnects; send tech_prefix or"
-                         " ingress_interconnect_id", rec->ingress_ip, tied);
-    return tied == 1 ? best : NULL;
+    size_t count = 0;
+    while (lo + count < w->nmatches && w->matches[lo + count].ip == ord)
+        count++;
+    ip_scan scan = { w, lo, rec->tech_prefix };
+    long long id = ingress_pick(ip_candidate, &scan, count, rec->ingress_ip, rec->tech_prefix, why, n);
+    return id ? ic_find(w, id) : NULL;
 }
 
-/* The service a CDR on ingress interconnect ic uses: the one with its tech
- * prefix; else (no prefix, or the interconnect's own) the one without a
- * prefix, or the only one, or the highest priority. */
+static void svc_candidate(const void *ud, size_t i, service_candidate *out)
+{
+    const svc_info *s = (const svc_info *)ud + i;
+    *out = (service_candidate){ s->id, s->tech_prefix };
+}
+
+/* The service a CDR on ingress interconnect ic uses (ingress_service_pick). */
 static const svc_info *service_of(const network *w, const ic_info *ic, const char *tp, char *why, size_t n)
 {
-    if (ic->svc_n == 0) {
-        snprintf(why, n, "interconnect %lld has no service", ic->id);
-        return NULL;
-    }
-    if (tp[0]) {
-        const svc_info *s = service_with_prefix(w, ic, tp);
-        if (s)
-            return s;
-        if (strcmp(ic->tech_prefix, tp)) {
-            snprintf(why, n, "interconnect %lld has no service with tech prefix %s", ic->id, tp);
-            return NULL;
-        }
-    }
-    const svc_info *s = service_with_prefix(w, ic, "");
-    return s ? s : &w->svcs[ic->svc_first]; /* sorted best first */
+    const svc_info *first = ic->svc_n ? &w->svcs[ic->svc_first] : NULL;
+    long k = ingress_service_pick(svc_candidate, first, ic->svc_n, ic->id, ic->tech_prefix, tp, why, n);
+    return k < 0 ? NULL : first + k;
 }
 
 /* Customer side: ingress interconnect and service; supplier side: the

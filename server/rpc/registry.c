@@ -22,12 +22,18 @@ extern const rpc_method rating_methods[];
 extern const rpc_method job_methods[];
 extern const rpc_method fx_methods[];
 extern const rpc_method document_methods[];
+extern const rpc_method pause_methods[];
+extern const rpc_method call_methods[];
+extern const rpc_method gate_methods[];
+extern const rpc_method routing_methods[];
 
 static const rpc_method *const modules[] = {
     system_methods, auth_methods, user_methods, audit_methods, event_methods,
     carrier_methods, interconnect_methods, catalog_methods, assignment_methods,
     ledger_methods, retention_methods, cdr_methods, rating_methods, job_methods, fx_methods,
     document_methods,
+    pause_methods, call_methods, gate_methods,
+    routing_methods,
 };
 
 static const rpc_method **table;

@@ -1,0 +1,515 @@
+/*
+ * route_lookup.c: route.lookup — the ordered supplier routes for one call
+ * (docs/routing.md). Per lookup: one or two queries to find the service
+ * (with its plan's settings and the service's blacklist hits), the credit
+ * check (one query), one query for the candidate interconnects; the
+ * customer and supplier rates come from the live rate decks and the
+ * candidates from the plan's live route table, both in memory.
+ */
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../ledger/ledger.h"
+#include "../rating/ingress_match.h"
+#include "../rating/rating_engine.h"
+#include "gates.h"
+#include "route_index.h"
+#include "routing.h"
+#include "tariff.h"
+#include "timeutil.h"
+
+#define ROUTES_MAX 500
+#define NUMBER_MAX 32
+
+const rpc_field route_lookup_params[] = {
+    { "service_id", F_ID },
+    { "ingress_interconnect_id", F_ID },
+    { "tech_prefix", F_TECH_PREFIX },
+    { "ingress_ip", F_IP },
+    { "caller", F_STRING, 0, 0, 64 },
+    { "callee", F_STRING, F_REQUIRED, 1, 64 },
+    { "seed", F_INT, 0, 0, 9007199254740991LL },
+    { NULL },
+};
+
+/* A blacklist hit: the blacklist named when the number is on it and not
+ * excepted. $2 is the number (normalised digits); the ids and exceptions
+ * come from the jsonb arrays ids_sql / exc_sql. */
+#define BLACKLIST_HIT(ids_sql, exc_sql, num) \
+    "(SELECT b.name FROM blacklists b WHERE b.deleted_at IS NULL AND " num " <> ''" \
+    " AND b.id IN (SELECT x::bigint FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" ids_sql ") = 'array'" \
+    "   THEN " ids_sql " ELSE '[]' END) x)" \
+    " AND (EXISTS (SELECT 1 FROM unnest(b.numbers) n WHERE regexp_replace(n, '^(\\+|00)', '') = " num ")" \
+    "   OR EXISTS (SELECT 1 FROM unnest(b.prefixes) p WHERE starts_with(" num ", p)))" \
+    " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" exc_sql ") = 'array'" \
+    "   THEN " exc_sql " ELSE '[]' END) e WHERE starts_with(" num ", e))" \
+    " ORDER BY b.id LIMIT 1)"
+
+typedef struct {
+    long long id, carrier_id, rating_plan, routing_plan, route_ic, plan_version;
+    bool by_interconnect, active, circular_ok, allow_negative;
+    char tz[64], mode[16], lcr_delta[32];
+    char *dest_bl, *orig_bl;  /* blacklist names (malloc'd) or NULL */
+} service_info;
+
+typedef struct {
+    long long id, carrier_id, supplier_plan;
+    bool found, live, egress;
+    int capacity, cps;
+    char status[16], tz[64];
+    char *blacklist;          /* egress blacklist hit, malloc'd, or NULL */
+} ic_info;
+
+static char *dup_or_null(PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+/* ---- finding the service ---- */
+
+/* The rules are ingress_match.h's (shared with cdr.ingest); these fetch the
+ * candidates of one call. */
+static void row_service(const void *ud, size_t i, service_candidate *out)
+{
+    const PGresult *r = ud;
+    *out = (service_candidate){ atoll(PQgetvalue(r, (int)i, 0)), PQgetvalue(r, (int)i, 1) };
+}
+
+/* The service of ingress interconnect ic for tech prefix tp. 0 none (why
+ * set), >0 the id, -1 error. */
+static long long service_of_interconnect(rpc_call *c, long long ic, const char *tp, char *why, size_t n)
+{
+    char idt[24];
+    snprintf(idt, sizeof idt, "%lld", ic);
+    PGresult *r = rpc_query(c, "SELECT coalesce(i.tech_prefix, '') FROM interconnects i"
+                               " WHERE i.id = $1 AND i.deleted_at IS NULL AND i.direction = 'ingress'", 1, idt);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        snprintf(why, n, "ingress interconnect %lld does not exist", ic);
+        return 0;
+    }
+    char ic_prefix[32];
+    snprintf(ic_prefix, sizeof ic_prefix, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    r = rpc_query(c, "SELECT s.id, coalesce(s.tech_prefix, '') FROM services s"
+                     " WHERE s.interconnect_id = $1 AND s.deleted_at IS NULL ORDER BY s.priority DESC, s.id", 1, idt);
+    if (!r)
+        return -1;
+    long k = ingress_service_pick(row_service, r, (size_t)PQntuples(r), ic, ic_prefix, tp, why, n);
+    long long id = k < 0 ? 0 : atoll(PQgetvalue(r, (int)k, 0));
+    PQclear(r);
+    return id;
+}
+
+static void row_ingress(const void *ud, size_t i, ingress_candidate *out)
+{
+    const PGresult *r = ud;
+    *out = (ingress_candidate){ atoll(PQgetvalue(r, (int)i, 0)), atoi(PQgetvalue(r, (int)i, 1)),
+                                PQgetvalue(r, (int)i, 2), PQgetvalue(r, (int)i, 3)[0] == 't' };
+}
+
+/* The ingress interconnect whose signalling IPs hold ip. 0 none (why set),
+ * >0 the id, -1 error. */
+static long long interconnect_by_ip(rpc_call *c, const char *ip, const char *tp, char *why, size_t n)
+{
+    PGresult *r = rpc_query(c,
+        "SELECT i.id, max(masklen(s.net::inet)), coalesce(i.tech_prefix, ''),"
+        " EXISTS (SELECT 1 FROM services v WHERE v.interconnect_id = i.id AND v.deleted_at IS NULL"
+        "   AND $2 <> '' AND coalesce(v.tech_prefix, '') = $2)"
+        " FROM interconnects i CROSS JOIN LATERAL unnest(i.signalling_ips) AS s(net)"
+        " WHERE i.direction = 'ingress' AND i.deleted_at IS NULL AND $1::inet <<= s.net::inet"
+        " GROUP BY i.id ORDER BY i.id",
+        2, ip, tp);
+    if (!r)
+        return -1;
+    long long id = ingress_pick(row_ingress, r, (size_t)PQntuples(r), ip, tp, why, n);
+    PQclear(r);
+    return id;
+}
+
+/* 0 found, -1 error set (-32004 when there is no such service). */
+static int service_load(rpc_call *c, long long id, const char *callee, const char *caller, service_info *s)
+{
+    char idt[24];
+    snprintf(idt, sizeof idt, "%lld", id);
+    PGresult *r = rpc_query(c,
+        "SELECT s.id, s.carrier_id, s.rating_plan_id, coalesce(rp.id, 0), s.routing_method,"
+        " coalesce(s.route_interconnect_id, 0), s.status = 'active', ca.timezone, ca.circular_routing,"
+        " coalesce(rp.version, 0), coalesce(rp.mode, 'lcr'), coalesce(rp.lcr_delta, 0)::text,"
+        " coalesce(rp.allow_negative_margin, false),"
+        " " BLACKLIST_HIT("s.blacklists->'destination_ids'", "s.blacklists->'destination_exceptions'", "$2") ","
+        " " BLACKLIST_HIT("s.blacklists->'origination_ids'", "s.blacklists->'origination_exceptions'", "$3")
+        " FROM services s JOIN carriers ca ON ca.id = s.carrier_id"
+        " LEFT JOIN routing_plans rp ON rp.id = s.routing_plan_id AND rp.deleted_at IS NULL"
+        " WHERE s.id = $1 AND s.deleted_at IS NULL",
+        3, idt, callee, caller);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return rpc_fail(c, RPC_NOT_FOUND, "no service %lld", id);
+    }
+    s->id = atoll(PQgetvalue(r, 0, 0));
+    s->carrier_id = atoll(PQgetvalue(r, 0, 1));
+    s->rating_plan = atoll(PQgetvalue(r, 0, 2));
+    s->routing_plan = atoll(PQgetvalue(r, 0, 3));
+    s->by_interconnect = !strcmp(PQgetvalue(r, 0, 4), "interconnect");
+    s->route_ic = atoll(PQgetvalue(r, 0, 5));
+    s->active = PQgetvalue(r, 0, 6)[0] == 't';
+    snprintf(s->tz, sizeof s->tz, "%s", PQgetvalue(r, 0, 7));
+    s->circular_ok = PQgetvalue(r, 0, 8)[0] == 't';
+    s->plan_version = atoll(PQgetvalue(r, 0, 9));
+    snprintf(s->mode, sizeof s->mode, "%s", PQgetvalue(r, 0, 10));
+    snprintf(s->lcr_delta, sizeof s->lcr_delta, "%s", PQgetvalue(r, 0, 11));
+    s->allow_negative = PQgetvalue(r, 0, 12)[0] == 't';
+    s->dest_bl = dup_or_null(r, 0, 13);
+    s->orig_bl = dup_or_null(r, 0, 14);
+    PQclear(r);
+    if (!s->active)
+        return rpc_fail(c, RPC_NOT_FOUND, "service %lld is disabled", id);
+    return 0;
+}
+
+static int find_service(rpc_call *c, const char *callee, const char *caller, service_info *s)
+{
+    json_t *p = c->params;
+    bool by_id = json_object_get(p, "service_id") != NULL, by_ic = json_object_get(p, "ingress_interconnect_id") != NULL,
+         by_ip = json_object_get(p, "ingress_ip") != NULL;
+    const char *tp = rpc_str(c, "tech_prefix");
+    if (!tp)
+        tp = "";
+    if ((int)by_id + (int)by_ic + (int)by_ip != 1)
+        return rpc_field_error(c, "service_id", "exactly one of service_id, ingress_interconnect_id or ingress_ip is required");
+    if (by_id && tp[0])
+        return rpc_field_error(c, "tech_prefix", "goes with ingress_interconnect_id or ingress_ip, not service_id");
+    long long id = rpc_int(c, "service_id", 0);
+    char why[256] = "";
+    if (!by_id) {
+        long long ic = by_ic ? rpc_int(c, "ingress_interconnect_id", 0) : interconnect_by_ip(c, rpc_str(c, "ingress_ip"), tp, why, sizeof why);
+        if (ic < 0)
+            return -1;
+        id = ic ? service_of_interconnect(c, ic, tp, why, sizeof why) : 0;
+        if (id < 0)
+            return -1;
+        if (!id)
+            return rpc_fail(c, RPC_NOT_FOUND, "%s", why);
+    }
+    return service_load(c, id, callee, caller, s);
+}
+
+/* ---- candidates ---- */
+
+static int load_interconnects(rpc_call *c, const route_target *routes, size_t n, const char *callee, ic_info *out)
+{
+    size_t cap = 2 + n * 21;
+    char *ids = malloc(cap), *p = ids;
+    if (!ids)
+        return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%lld", i ? "," : "", routes[i].interconnect_id);
+    *p++ = '}';
+    *p = '\0';
+    PGresult *r = rpc_query(c,
+        "SELECT i.id, i.carrier_id, i.direction = 'egress', i.status, i.deleted_at IS NULL,"
+        " coalesce(i.capacity, -1), coalesce(i.cps_limit, -1), coalesce(i.supplier_rating_plan_id, 0), ca.timezone,"
+        " " BLACKLIST_HIT("i.egress_routing->'blacklist_ids'", "'[]'::jsonb", "$2")
+        " FROM interconnects i JOIN carriers ca ON ca.id = i.carrier_id WHERE i.id = ANY($1::bigint[])",
+        2, ids, callee);
+    free(ids);
+    if (!r)
+        return -1;
+    for (int k = 0; k < PQntuples(r); k++) {
+        long long id = atoll(PQgetvalue(r, k, 0));
+        for (size_t i = 0; i < n; i++) {
+            if (routes[i].interconnect_id != id)
+                continue;
+            ic_info *x = &out[i];
+            x->found = true;
+            x->id = id;
+            x->carrier_id = atoll(PQgetvalue(r, k, 1));
+            x->egress = PQgetvalue(r, k, 2)[0] == 't';
+            snprintf(x->status, sizeof x->status, "%s", PQgetvalue(r, k, 3));
+            x->live = PQgetvalue(r, k, 4)[0] == 't';
+            x->capacity = atoi(PQgetvalue(r, k, 5));
+            x->cps = atoi(PQgetvalue(r, k, 6));
+            x->supplier_plan = atoll(PQgetvalue(r, k, 7));
+            snprintf(x->tz, sizeof x->tz, "%s", PQgetvalue(r, k, 8));
+            free(x->blacklist);
+            x->blacklist = dup_or_null(r, k, 9);
+        }
+    }
+    PQclear(r);
+    return 0;
+}
+
+typedef struct {
+    long long plan;
+    rating_deck *deck;
+    char err[128];
+} deck_slot;
+
+static const rating_deck *supplier_deck(rpc_call *c, deck_slot *decks, size_t *nd, long long plan, const char **err)
+{
+    for (size_t i = 0; i < *nd; i++)
+        if (decks[i].plan == plan) {
+            *err = decks[i].err;
+            return decks[i].deck;
+        }
+    deck_slot *d = &decks[(*nd)++];
+    d->plan = plan;
+    d->err[0] = '\0';
+    d->deck = rating_deck_get(c->db, plan, d->err, sizeof d->err);
+    *err = d->err;
+    return d->deck;
+}
+
+static void reject(json_t *rejected, long long ic, long long carrier, const char *reason, const char *detail)
+{
+    json_array_append_new(rejected, json_pack("{s:I, s:o, s:s, s:s}", "interconnect_id", (json_int_t)ic, "carrier_id",
+                                              carrier ? json_integer(carrier) : json_null(), "reason", reason,
+                                              "detail", detail));
+}
+
+static uint64_t fresh_seed(void)
+{
+    static atomic_ullong counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^
+           (atomic_fetch_add(&counter, 1) * 0x9E3779B97F4A7C15ULL);
+}
+
+int route_lookup(rpc_call *c)
+{
+    char callee[NUMBER_MAX], caller[NUMBER_MAX] = "";
+    if (!tariff_normalise_number(rpc_str(c, "callee"), callee, sizeof callee))
+        return rpc_field_error(c, "callee", "must be 1 to 24 digits after an optional + or 00");
+    const char *caller_in = rpc_str(c, "caller");
+    if (caller_in && !tariff_normalise_number(caller_in, caller, sizeof caller))
+        caller[0] = '\0'; /* anonymous or not a number: no origination list can match */
+
+    service_info svc = { 0 };
+    rating_deck *cdeck = NULL;
+    route_index *rix = NULL;
+    deck_slot decks[ROUTES_MAX];
+    size_t ndecks = 0;
+    ic_info *ics = NULL;
+    size_t nics = 0;
+    route_candidate *cands = NULL;
+    json_t *routes_out = NULL, *rejected = NULL;
+    int rc = -1;
+
+    if (find_service(c, callee, caller, &svc))
+        goto out;
+
+    /* The customer's rate for the callee, now. */
+    char err[160] = "";
+    cdeck = rating_deck_get(c->db, svc.rating_plan, err, sizeof err);
+    if (!cdeck) {
+        rpc_fail(c, RPC_INTERNAL_ERROR, "customer rating plan %lld: %s", svc.rating_plan, err);
+        goto out;
+    }
+    int64_t now = time_now_usec();
+    rating_result cust;
+    rating_rate(cdeck, callee, now, false, 0, 0, svc.tz, &cust);
+    if (!cust.rated) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "has no customer rate in the service's rating plan: %s", cust.reason);
+        rpc_field_error(c, "callee", msg);
+        goto out;
+    }
+    if (ledger_credit_check(c, svc.carrier_id))
+        goto out;
+
+    /* Candidates: the longest-prefix entry of the plan, or the service's one interconnect. */
+    route_mode mode = ROUTE_MODE_PRIORITY;
+    money_t delta = 0;
+    const route_target *targets = NULL;
+    size_t nt = 0;
+    route_target single;
+    json_t *entry_prefix = json_null();
+    const char *note = NULL;
+    if (svc.by_interconnect) {
+        if (svc.route_ic) {
+            single = (route_target){ svc.route_ic, 0, 1 };
+            targets = &single;
+            nt = 1;
+        }
+        note = "the service routes to one interconnect";
+    } else if (svc.routing_plan) {
+        if (!route_mode_parse(svc.mode, &mode))
+            mode = ROUTE_MODE_LCR;
+        if (money_parse(svc.lcr_delta, &delta) != MONEY_OK)
+            delta = 0;
+        rix = route_index_get(c->db, svc.routing_plan, svc.plan_version, err, sizeof err);
+        if (!rix) {
+            rpc_fail(c, RPC_INTERNAL_ERROR, "routing plan %lld: %s", svc.routing_plan, err);
+            goto out;
+        }
+        int plen = 0;
+        targets = route_table_lookup(route_index_table(rix), callee, &nt, &plen);
+        if (targets)
+            entry_prefix = json_stringn(callee, (size_t)plen);
+        if (mode == ROUTE_MODE_QUALITY)
+            note = "quality scores come with monitoring; ordered as lcr";
+    } else {
+        note = "the service has no routing plan";
+    }
+    if (nt > ROUTES_MAX)
+        nt = ROUTES_MAX;
+
+    ics = calloc(nt + 1, sizeof *ics);
+    nics = ics ? nt : 0;
+    cands = calloc(nt + 1, sizeof *cands);
+    routes_out = json_array();
+    rejected = json_array();
+    if (!ics || !cands || !routes_out || !rejected) {
+        json_decref(entry_prefix);
+        rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    if (nt && load_interconnects(c, targets, nt, callee, ics)) {
+        json_decref(entry_prefix);
+        goto out;
+    }
+
+    size_t ncand = 0;
+    rating_result *rates = calloc(nt + 1, sizeof *rates);
+    if (!rates) {
+        json_decref(entry_prefix);
+        rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        const route_target *t = &targets[i];
+        ic_info *x = &ics[i];
+        char why[ROUTE_REASON_MAX + 64] = "";
+        char gate[ROUTE_REASON_MAX] = "";
+        if (!x->found || !x->live) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "disabled", "the interconnect was deleted");
+            continue;
+        }
+        if (!x->egress) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "disabled", "not an egress interconnect");
+            continue;
+        }
+        if (!strcmp(x->status, "disabled")) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "disabled", "interconnect status is disabled");
+            continue;
+        }
+        if (!strcmp(x->status, "paused")) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "paused", "interconnect status is paused");
+            continue;
+        }
+        if (route_paused(x->id, callee, gate)) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "paused", gate);
+            continue;
+        }
+        if (x->carrier_id == svc.carrier_id && !svc.circular_ok) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "circular",
+                   "the supplier is the customer's own carrier");
+            continue;
+        }
+        if (svc.dest_bl || svc.orig_bl || x->blacklist) {
+            if (svc.dest_bl)
+                snprintf(why, sizeof why, "callee is on the service's destination blacklist \"%s\"", svc.dest_bl);
+            else if (svc.orig_bl)
+                snprintf(why, sizeof why, "caller is on the service's origination blacklist \"%s\"", svc.orig_bl);
+            else
+                snprintf(why, sizeof why, "callee is on the interconnect's blacklist \"%s\"", x->blacklist);
+            reject(rejected, t->interconnect_id, x->carrier_id, "blacklisted", why);
+            continue;
+        }
+        if (route_over_capacity(x->id, x->capacity, x->cps, gate)) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "capacity", gate);
+            continue;
+        }
+        if (!x->supplier_plan) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "no_rate", "the interconnect has no supplier rating plan");
+            continue;
+        }
+        const char *derr = "";
+        const rating_deck *sd = supplier_deck(c, decks, &ndecks, x->supplier_plan, &derr);
+        if (!sd) {
+            snprintf(why, sizeof why, "supplier rating plan %lld: %s", x->supplier_plan, derr);
+            reject(rejected, t->interconnect_id, x->carrier_id, "no_rate", why);
+            continue;
+        }
+        rating_result *sr = &rates[i];
+        rating_rate(sd, callee, now, false, 0, 0, x->tz, sr);
+        if (!sr->rated) {
+            reject(rejected, t->interconnect_id, x->carrier_id, "no_rate", sr->reason);
+            continue;
+        }
+        if (strcmp(sr->currency, cust.currency)) {
+            snprintf(why, sizeof why, "supplier rate is in %s, the customer's in %s", sr->currency, cust.currency);
+            reject(rejected, t->interconnect_id, x->carrier_id, "currency_mismatch", why);
+            continue;
+        }
+        if (sr->rate > cust.rate && !svc.allow_negative) {
+            char a[32], b[32];
+            snprintf(why, sizeof why, "supplier rate %s is above the customer rate %s",
+                     money_format(sr->rate, a, sizeof a), money_format(cust.rate, b, sizeof b));
+            reject(rejected, t->interconnect_id, x->carrier_id, "negative_margin", why);
+            continue;
+        }
+        cands[ncand++] = (route_candidate){ x->id, sr->rate, t->priority, t->weight, i };
+    }
+
+    json_int_t seed_in = json_integer_value(json_object_get(c->params, "seed"));
+    /* A fresh seed is reported (in weight mode) as sent, so the order can be replayed. */
+    uint64_t seed = json_object_get(c->params, "seed") ? (uint64_t)seed_in : fresh_seed() & 0x1FFFFFFFFFFFFFULL;
+    route_order(cands, ncand, mode, delta, seed);
+    for (size_t k = 0; k < ncand; k++) {
+        const route_candidate *cd = &cands[k];
+        const rating_result *sr = &rates[cd->ref];
+        char rate[32], margin[32];
+        json_array_append_new(routes_out,
+            json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i}", "interconnect_id", (json_int_t)cd->interconnect_id,
+                      "carrier_id", (json_int_t)ics[cd->ref].carrier_id, "rate", money_format(sr->rate, rate, sizeof rate),
+                      "currency", sr->currency, "margin", money_format(cust.rate - sr->rate, margin, sizeof margin),
+                      "prefix", sr->prefix, "priority", (int)cd->priority, "weight", (int)cd->weight));
+    }
+    free(rates);
+
+    char crate[32];
+    c->result = json_pack("{s:I, s:{s:I, s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:o, s:o}",
+                          "service_id", (json_int_t)svc.id,
+                          "customer", "carrier_id", (json_int_t)svc.carrier_id, "rate",
+                          money_format(cust.rate, crate, sizeof crate), "currency", cust.currency, "prefix",
+                          cust.prefix, "destination", cust.destination,
+                          "routing_plan_id", svc.routing_plan && !svc.by_interconnect ? json_integer(svc.routing_plan) : json_null(),
+                          "prefix", entry_prefix, "mode", svc.by_interconnect ? "priority" : route_mode_name(mode),
+                          "routes", routes_out, "rejected", rejected);
+    routes_out = rejected = NULL;
+    if (!c->result) {
+        rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    if (note)
+        json_object_set_new(c->result, "mode_note", json_string(note));
+    if (mode == ROUTE_MODE_WEIGHT && !svc.by_interconnect)
+        json_object_set_new(c->result, "seed", json_integer((json_int_t)seed));
+    rc = 0;
+out:
+    for (size_t i = 0; i < ndecks; i++)
+        rating_deck_release(decks[i].deck);
+    for (size_t i = 0; ics && i < nics; i++)
+        free(ics[i].blacklist);
+    free(ics);
+    free(cands);
+    json_decref(routes_out);
+    json_decref(rejected);
+    route_index_release(rix);
+    rating_deck_release(cdeck);
+    free(svc.dest_bl);
+    free(svc.orig_bl);
+    return rc;
+}
