@@ -1,38 +1,25 @@
 /*
  * rating_engine: the live rate decks, one per rating plan in use.
  *
- * The cache is a small table of slots (one per plan asked for) under one
- * mutex; a slot holds the current deck or none. rating_deck_get hands out
- * a counted reference; the cache holds one more while the deck is current.
- * A change forgets the deck (the slot's pointer is cleared under the mutex
- * and the cache's reference dropped), so readers that already hold it
- * finish with it and the next get builds a new one. Building runs on the
- * asking worker, outside the mutex; other workers asking for the same plan
- * meanwhile wait for it instead of loading the same million rows again.
+ * The decks live in a plan_cache (db/plan_cache.h): loaded on the asking
+ * worker, shared through counted references, dropped by
+ * rating_deck_invalidate (this instance wrote the plan and committed) and
+ * rating_deck_stale (a rating_plan.changed event naming the new version).
+ * A rating_deck handed out is the cache's reference to the deck; the deck
+ * itself is the cache's value.
  *
- * Two ways a deck goes stale, and why a load in flight must not install an
- * old deck over a newer change:
- *   - rating_deck_invalidate (this instance wrote the plan and committed)
- *     bumps the slot's generation; a load that began before it hands its
- *     deck to its caller but does not cache it;
- *   - rating_deck_stale (a rating_plan.changed event, from any instance)
- *     names the plan's new version; a deck of that version or later is
- *     kept (the event of our own commit does not throw away the deck
- *     loaded right after it), an older one is forgotten and a load in
- *     flight that read an older version is not cached.
  * The version a deck was built from is read before and after its rows
  * (every write of rates bumps the plan's version in the same transaction):
- * when they differ a change committed in between, and the load is retried.
+ * when they differ a change committed in between, and the load is retried,
+ * so the version the cache is told is the one the rows belong to.
  *
- * The rows come through one cursor (FETCH 20,000 at a time), so a million
- * rows never sit in one PGresult.
+ * The rows come through one cursor (plan_cache_rows: 20,000 at a time, in
+ * binary), so a million rows never sit in one PGresult.
  */
 #include "rating_engine.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,83 +27,56 @@
 #include "log.h"
 #include "plans.h"
 #include "timeutil.h"
+#include "../db/plan_cache.h"
 
-#define FETCH_ROWS "20000"
 #define LOAD_ATTEMPTS 3
 #define ARENA_BLOCK (1u << 20)
 #define MAX_RANGES (TIME_CLASS_MAX_ID * TIME_CLASS_RANGES_MAX)
 #define DESTINATION_MAX 128 /* characters (rates.destination comes from deck_csv: at most 128 bytes) */
 
-struct rating_deck {
-    atomic_long refs;
-    long long plan_id;
-    long long version;
+/* The cache's value. */
+typedef struct {
     char currency[4];
     money_rounding rounding;
     prefix_index *ix;
     size_t nranges;
     time_class_range ranges[]; /* nranges */
-};
+} deck;
 
-typedef struct {
-    long long plan_id;
-    rating_deck *deck;        /* current, or NULL */
-    unsigned long gen;        /* bumped by rating_deck_invalidate */
-    long long want_version;   /* decks older than this are stale */
-    bool loading;
-} slot;
+static void *deck_load(PGconn *db, long long plan_id, long long *version, char *err, size_t errlen);
+static void deck_free(void *value);
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t loaded = PTHREAD_COND_INITIALIZER;
-static slot *slots;
-static size_t nslots, cap_slots;
+static plan_cache decks = PLAN_CACHE_INIT(deck_load, deck_free);
 
 /* ---- references ---- */
 
-static void deck_free(rating_deck *d)
+/* rating_deck is never defined: it is a plan_cache_ref under another name. */
+static const deck *deck_of(const rating_deck *d) { return plan_cache_value((const plan_cache_ref *)d); }
+
+static void deck_free(void *value)
 {
+    deck *d = value;
     if (d) {
         prefix_index_free(d->ix);
         free(d);
     }
 }
 
-void rating_deck_release(rating_deck *d)
+void rating_deck_release(rating_deck *d) { plan_cache_release((plan_cache_ref *)d); }
+
+const char *rating_deck_currency(const rating_deck *d) { return deck_of(d)->currency; }
+money_rounding rating_deck_rounding(const rating_deck *d) { return deck_of(d)->rounding; }
+const prefix_index *rating_deck_index(const rating_deck *d) { return deck_of(d)->ix; }
+long long rating_deck_version(const rating_deck *d) { return plan_cache_version((const plan_cache_ref *)d); }
+
+rating_deck *rating_deck_get(PGconn *db, long long plan_id, char *err, size_t errlen)
 {
-    if (d && atomic_fetch_sub(&d->refs, 1) == 1)
-        deck_free(d);
+    return (rating_deck *)plan_cache_get(&decks, db, plan_id, 0, err, errlen);
 }
 
-const char *rating_deck_currency(const rating_deck *d) { return d->currency; }
-money_rounding rating_deck_rounding(const rating_deck *d) { return d->rounding; }
-const prefix_index *rating_deck_index(const rating_deck *d) { return d->ix; }
-long long rating_deck_version(const rating_deck *d) { return d->version; }
-
-/* ---- slots (under lock) ---- */
-
-static slot *find_slot(long long plan_id)
-{
-    for (size_t i = 0; i < nslots; i++)
-        if (slots[i].plan_id == plan_id)
-            return &slots[i];
-    return NULL;
-}
-
-static slot *add_slot(long long plan_id)
-{
-    if (nslots == cap_slots) {
-        size_t cap = cap_slots ? cap_slots * 2 : 16;
-        slot *s = realloc(slots, cap * sizeof *s);
-        if (!s)
-            return NULL;
-        slots = s;
-        cap_slots = cap;
-    }
-    slot *s = &slots[nslots++];
-    memset(s, 0, sizeof *s);
-    s->plan_id = plan_id;
-    return s;
-}
+void rating_deck_invalidate(long long plan_id) { plan_cache_invalidate(&decks, plan_id); }
+void rating_deck_stale(long long plan_id, long long version) { plan_cache_stale(&decks, plan_id, version); }
+void rating_deck_invalidate_all(void) { plan_cache_invalidate_all(&decks); }
 
 /* ---- loading ---- */
 
@@ -200,18 +160,6 @@ static void arena_free(arena *a)
     free(a->names);
 }
 
-static bool exec_ok(PGconn *db, const char *sql, char *err, size_t errlen)
-{
-    PGresult *r = PQexec(db, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) {
-        log_error("rating: %s: %s", sql, PQresultErrorMessage(r));
-        snprintf(err, errlen, "database error");
-    }
-    PQclear(r);
-    return ok;
-}
-
 typedef struct {
     long long version;
     char currency[4];
@@ -223,21 +171,14 @@ typedef struct {
 /* 1 read, 0 no such live plan, -1 error (err set). */
 static int read_meta(PGconn *db, long long plan_id, plan_meta *m, char *err, size_t errlen)
 {
-    char idt[24];
-    snprintf(idt, sizeof idt, "%lld", plan_id);
-    const char *params[] = { idt };
-    PGresult *r = PQexecParams(db,
+    PGresult *r = plan_cache_query(db,
         "SELECT p.version, p.currency, p.rounding,"
         " (SELECT coalesce(json_agg(json_build_object('id', k.id, 'ranges', k.ranges)), '[]')::text"
         "    FROM time_classes k WHERE k.rating_plan_id = p.id)"
         " FROM rating_plans p WHERE p.id = $1 AND p.deleted_at IS NULL",
-        1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_error("rating: plan %lld: %s", plan_id, PQresultErrorMessage(r));
-        snprintf(err, errlen, "database error");
-        PQclear(r);
+        plan_id, PGRES_TUPLES_OK, err, errlen);
+    if (!r)
         return -1;
-    }
     if (PQntuples(r) == 0) {
         snprintf(err, errlen, "no rating plan %lld", plan_id);
         PQclear(r);
@@ -327,87 +268,70 @@ static bool parse_row(PGresult *r, int i, arena *a, rate_row *row)
     return true;
 }
 
-/* The plan's rows through a cursor into an index. NULL with err set. */
+/* The rows being loaded. */
+typedef struct {
+    long long plan_id;
+    rate_row *rows;
+    size_t n, cap;
+    arena a;
+} rows_load;
+
+/* One batch of the cursor (plan_cache_rows' take). */
+static bool take_rates(PGresult *r, void *ctx, char *err, size_t errlen)
+{
+    rows_load *x = ctx;
+    int got = PQntuples(r);
+    if (x->n + (size_t)got > x->cap) {
+        size_t ncap = x->cap ? x->cap * 2 : 65536;
+        while (ncap < x->n + (size_t)got)
+            ncap *= 2;
+        rate_row *g = realloc(x->rows, ncap * sizeof *g);
+        if (!g) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        x->rows = g;
+        x->cap = ncap;
+    }
+    for (int i = 0; i < got; i++) {
+        if (!parse_row(r, i, &x->a, &x->rows[x->n])) {
+            log_error("rating: plan %lld: unusable rate row (the %zu-th)", x->plan_id, x->n + 1);
+            snprintf(err, errlen, "plan %lld has an unusable rate row", x->plan_id);
+            return false;
+        }
+        x->n++;
+    }
+    return true;
+}
+
+/* The plan's rows through a cursor (in binary) into an index. NULL with err set. */
 static prefix_index *load_rows(PGconn *db, long long plan_id, size_t *nrows, char *err, size_t errlen)
 {
-    char idt[24];
-    snprintf(idt, sizeof idt, "%lld", plan_id);
-    const char *params[] = { idt };
-    rate_row *rows = NULL;
-    size_t n = 0, cap = 0;
-    arena a = { 0 };
+    rows_load x = { .plan_id = plan_id };
     prefix_index *ix = NULL;
-    bool ok = false;
     int64_t t0 = time_mono_usec();
-
-    PGresult *r = PQexecParams(db,
-        "DECLARE rating_deck_rows NO SCROLL CURSOR FOR"
-        " SELECT id, prefix, destination, (rate * 1000000)::bigint, (connection_fee * 1000000)::bigint,"
-        " initial_increment, subsequent_increment, min_duration, effective_from, effective_to,"
-        " coalesce(time_class_id, 0)::integer, coalesce(min_length, 0)::integer,"
-        " coalesce(max_length, 0)::integer, blocked"
-        " FROM rates WHERE rating_plan_id = $1",
-        1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        log_error("rating: plan %lld: cursor: %s", plan_id, PQresultErrorMessage(r));
-        snprintf(err, errlen, "database error");
-        PQclear(r);
-        return NULL;
-    }
-    PQclear(r);
-    for (;;) {
-        r = PQexecParams(db, "FETCH FORWARD " FETCH_ROWS " FROM rating_deck_rows", 0, NULL, NULL, NULL, NULL, 1);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            log_error("rating: plan %lld: fetch: %s", plan_id, PQresultErrorMessage(r));
-            snprintf(err, errlen, "database error");
-            goto out;
-        }
-        int got = PQntuples(r);
-        if (got == 0)
-            break;
-        if (n + (size_t)got > cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            while (ncap < n + (size_t)got)
-                ncap *= 2;
-            rate_row *g = realloc(rows, ncap * sizeof *g);
-            if (!g) {
-                snprintf(err, errlen, "out of memory");
-                goto out;
-            }
-            rows = g;
-            cap = ncap;
-        }
-        for (int i = 0; i < got; i++) {
-            if (!parse_row(r, i, &a, &rows[n])) {
-                log_error("rating: plan %lld: unusable rate row (the %zu-th)", plan_id, n + 1);
-                snprintf(err, errlen, "plan %lld has an unusable rate row", plan_id);
-                goto out;
-            }
-            n++;
-        }
-        PQclear(r);
-    }
-    ok = true;
-out:
-    PQclear(r);
-    r = PQexec(db, "CLOSE rating_deck_rows");
-    PQclear(r);
-    if (ok) {
+    if (plan_cache_rows(db,
+            "SELECT id, prefix, destination, (rate * 1000000)::bigint, (connection_fee * 1000000)::bigint,"
+            " initial_increment, subsequent_increment, min_duration, effective_from, effective_to,"
+            " coalesce(time_class_id, 0)::integer, coalesce(min_length, 0)::integer,"
+            " coalesce(max_length, 0)::integer, blocked"
+            " FROM rates WHERE rating_plan_id = $1",
+            plan_id, true, take_rates, &x, err, errlen)) {
         int64_t t = time_mono_usec();
-        ix = prefix_index_build(rows, n);
-        log_debug("rating: plan %lld: %zu rows read in %lld ms, indexed in %lld ms", plan_id, n,
+        ix = prefix_index_build(x.rows, x.n);
+        log_debug("rating: plan %lld: %zu rows read in %lld ms, indexed in %lld ms", plan_id, x.n,
                   (long long)(t - t0) / 1000, (long long)(time_mono_usec() - t) / 1000);
         if (!ix)
             snprintf(err, errlen, "out of memory building the deck of plan %lld", plan_id);
     }
-    free(rows);
-    arena_free(&a);
-    *nrows = n;
+    free(x.rows);
+    arena_free(&x.a);
+    *nrows = x.n;
     return ix;
 }
 
-/* Build the deck of plan_id with db. NULL with err set. */
-static rating_deck *deck_load(PGconn *db, long long plan_id, char *err, size_t errlen)
+/* Build the deck of plan_id with db (the cache's loader). NULL with err set. */
+static void *deck_load(PGconn *db, long long plan_id, long long *version, char *err, size_t errlen)
 {
     if (!db) {
         snprintf(err, errlen, "no database connection");
@@ -424,7 +348,7 @@ static rating_deck *deck_load(PGconn *db, long long plan_id, char *err, size_t e
     int64_t t0 = time_mono_usec();
     plan_meta *m = malloc(sizeof *m);
     plan_meta *after = malloc(sizeof *after);
-    rating_deck *d = NULL;
+    deck *d = NULL;
     prefix_index *ix = NULL;
     size_t nrows = 0;
     if (!m || !after) {
@@ -432,7 +356,7 @@ static rating_deck *deck_load(PGconn *db, long long plan_id, char *err, size_t e
         goto out;
     }
     for (int attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
-        if (!exec_ok(db, own ? "BEGIN READ ONLY" : "SAVEPOINT rating_deck_load", err, errlen))
+        if (!plan_cache_exec(db, own ? "BEGIN READ ONLY" : "SAVEPOINT rating_deck_load", err, errlen))
             goto out;
         int rc = read_meta(db, plan_id, m, err, errlen);
         if (rc == 1)
@@ -441,11 +365,11 @@ static rating_deck *deck_load(PGconn *db, long long plan_id, char *err, size_t e
             rc = read_meta(db, plan_id, after, err, errlen);
         bool done = rc == 1 && ix != NULL;
         if (own)
-            exec_ok(db, done ? "COMMIT" : "ROLLBACK", err, errlen);
+            plan_cache_exec(db, done ? "COMMIT" : "ROLLBACK", err, errlen);
         else if (done)
-            exec_ok(db, "RELEASE SAVEPOINT rating_deck_load", err, errlen);
-        else if (exec_ok(db, "ROLLBACK TO SAVEPOINT rating_deck_load", err, errlen))
-            exec_ok(db, "RELEASE SAVEPOINT rating_deck_load", err, errlen);
+            plan_cache_exec(db, "RELEASE SAVEPOINT rating_deck_load", err, errlen);
+        else if (plan_cache_exec(db, "ROLLBACK TO SAVEPOINT rating_deck_load", err, errlen))
+            plan_cache_exec(db, "RELEASE SAVEPOINT rating_deck_load", err, errlen);
         if (!done)
             goto out;
         if (after->version == m->version)
@@ -464,102 +388,20 @@ static rating_deck *deck_load(PGconn *db, long long plan_id, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    atomic_init(&d->refs, 1);
-    d->plan_id = plan_id;
-    d->version = m->version;
+    *version = m->version;
     memcpy(d->currency, m->currency, sizeof d->currency);
     d->rounding = m->rounding;
     d->ix = ix;
     ix = NULL;
     d->nranges = m->nranges;
     memcpy(d->ranges, m->ranges, m->nranges * sizeof d->ranges[0]);
-    log_info("rating: plan %lld version %lld: deck of %zu rows loaded in %lld ms (%zu kB)", plan_id, d->version,
+    log_info("rating: plan %lld version %lld: deck of %zu rows loaded in %lld ms (%zu kB)", plan_id, m->version,
              nrows, (long long)((time_mono_usec() - t0) / 1000), prefix_index_memory(d->ix) / 1024);
 out:
     prefix_index_free(ix);
     free(m);
     free(after);
     return d;
-}
-
-rating_deck *rating_deck_get(PGconn *db, long long plan_id, char *err, size_t errlen)
-{
-    pthread_mutex_lock(&lock);
-    slot *s;
-    for (;;) {
-        s = find_slot(plan_id);
-        if (!s && !(s = add_slot(plan_id))) {
-            pthread_mutex_unlock(&lock);
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
-        if (s->deck) {
-            rating_deck *d = s->deck;
-            atomic_fetch_add(&d->refs, 1);
-            pthread_mutex_unlock(&lock);
-            return d;
-        }
-        if (!s->loading)
-            break;
-        pthread_cond_wait(&loaded, &lock);
-    }
-    s->loading = true;
-    unsigned long gen = s->gen;
-    pthread_mutex_unlock(&lock);
-
-    rating_deck *d = deck_load(db, plan_id, err, errlen);
-
-    pthread_mutex_lock(&lock);
-    s = find_slot(plan_id); /* slots may have moved */
-    s->loading = false;
-    if (d && s->gen == gen && d->version >= s->want_version && !s->deck) {
-        atomic_fetch_add(&d->refs, 1); /* the cache's reference */
-        s->deck = d;
-    }
-    pthread_cond_broadcast(&loaded);
-    pthread_mutex_unlock(&lock);
-    return d;
-}
-
-void rating_deck_invalidate(long long plan_id)
-{
-    pthread_mutex_lock(&lock);
-    slot *s = find_slot(plan_id);
-    rating_deck *old = NULL;
-    if (s) {
-        s->gen++;
-        old = s->deck;
-        s->deck = NULL;
-    }
-    pthread_mutex_unlock(&lock);
-    rating_deck_release(old);
-}
-
-void rating_deck_stale(long long plan_id, long long version)
-{
-    pthread_mutex_lock(&lock);
-    slot *s = find_slot(plan_id);
-    rating_deck *old = NULL;
-    if (s && !(s->deck && s->deck->version >= version)) {
-        if (version > s->want_version)
-            s->want_version = version;
-        old = s->deck;
-        s->deck = NULL;
-    }
-    pthread_mutex_unlock(&lock);
-    rating_deck_release(old);
-}
-
-void rating_deck_invalidate_all(void)
-{
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < nslots; i++) {
-        slots[i].gen++;
-        rating_deck *old = slots[i].deck;
-        slots[i].deck = NULL;
-        rating_deck_release(old); /* frees it here unless a reader still holds it */
-    }
-    pthread_mutex_unlock(&lock);
 }
 
 /* ---- rating ---- */
@@ -574,9 +416,10 @@ static void unrated(rating_result *out, const char *fmt, ...)
     out->rated = false;
 }
 
-void rating_rate(const rating_deck *d, const char *callee, int64_t start_usec, bool answered,
+void rating_rate(const rating_deck *deck_ref, const char *callee, int64_t start_usec, bool answered,
                  int64_t answer_usec, int64_t end_usec, const char *tz, rating_result *out)
 {
+    const deck *d = deck_of(deck_ref);
     out->rated = false;
     out->reason[0] = out->prefix[0] = out->destination[0] = '\0';
     out->rate = out->cost = 0;
