@@ -146,8 +146,59 @@ static pid_t spawn(const char *const *argv, const char *const *env, const char *
     return pid;
 }
 
+/* Servers this process started and has not stopped: a test program that
+ * exits early (a failed harness_sql, a failed fixture) stops them at exit
+ * instead of leaving them holding database connections. Only the process
+ * that started a server stops it (check may fork test cases). */
+#define LIVE_MAX 16
+static struct {
+    pid_t server, owner;
+} live[LIVE_MAX];
+
+static void live_add(pid_t server)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (!live[i].server) {
+            live[i].server = server;
+            live[i].owner = getpid();
+            return;
+        }
+}
+
+static void live_remove(pid_t server)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (live[i].server == server)
+            live[i].server = 0;
+}
+
+static void stop_leftovers(void)
+{
+    for (int i = 0; i < LIVE_MAX; i++) {
+        if (!live[i].server || live[i].owner != getpid())
+            continue;
+        pid_t p = live[i].server;
+        live[i].server = 0;
+        kill(p, SIGTERM);
+        int waited = 0;
+        while (waitpid(p, NULL, WNOHANG) == 0 && waited < 10000) {
+            msleep(20);
+            waited += 20;
+        }
+        if (waited >= 10000) {
+            kill(p, SIGKILL);
+            waitpid(p, NULL, 0);
+        }
+    }
+}
+
 bool server_start(test_server *s, const char *name, const char *const *extra)
 {
+    static bool registered;
+    if (!registered) {
+        atexit(stop_leftovers);
+        registered = true;
+    }
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
     snprintf(s->log, sizeof s->log, "didtrond-%s-%d.log", name, (int)getpid());
@@ -161,6 +212,7 @@ bool server_start(test_server *s, const char *name, const char *const *extra)
         argv[n++] = *e;
     argv[n] = NULL;
     s->pid = spawn(argv, NULL, s->log);
+    live_add(s->pid);
     for (int i = 0; i < 300; i++) { /* up to 30 s: sanitizers are slow */
         char *body = NULL;
         int st = http_get(s->port, "/healthz", &body);
@@ -169,6 +221,7 @@ bool server_start(test_server *s, const char *name, const char *const *extra)
             return true;
         int status;
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            live_remove(s->pid);
             s->pid = 0;
             break;
         }
@@ -187,6 +240,7 @@ int server_stop(test_server *s, int timeout_ms)
         int status;
         pid_t p = waitpid(s->pid, &status, WNOHANG);
         if (p == s->pid) {
+            live_remove(s->pid);
             s->pid = 0;
             if (!WIFEXITED(status) || WEXITSTATUS(status))
                 print_log(s->log);
@@ -196,6 +250,7 @@ int server_stop(test_server *s, int timeout_ms)
     }
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
+    live_remove(s->pid);
     s->pid = 0;
     print_log(s->log);
     return -1;
