@@ -28,6 +28,7 @@
 #include "net.h"
 #include "form.h"
 #include "list_screen.h"
+#include "routing_view.h"
 #include "screen.h"
 #include "script.h"
 
@@ -242,6 +243,16 @@ void app_open_deck(long long id, const char *name)
     open_record(TAB_ID_DECK(id), make_deck, id, name);
 }
 
+static screen *make_routing(long long id, const char *name)
+{
+    return routing_view_new(id, name);
+}
+
+void app_open_routing(long long id, const char *name)
+{
+    open_record(TAB_ID_ROUTING(id), make_routing, id, name);
+}
+
 void app_open_interconnect(long long id, const char *name)
 {
     open_record(-id, interconnect_detail_new, id, name);
@@ -280,7 +291,7 @@ static bool admin_only(const char *name)
 /* Lists a customer user may not open. */
 static bool staff_only(const char *name)
 {
-    static const char *const staff[] = { "balances", "rating-plans", "trunk-groups", "categories", "groups", "blacklists",
+    static const char *const staff[] = { "balances", "rating-plans", "routing-plans", "trunk-groups", "categories", "groups", "blacklists",
                                          "release-causes", NULL };
     for (const char *const *n = staff; *n; n++)
         if (!strcmp(name, *n))
@@ -365,6 +376,7 @@ static const menu_entry menu[] = {
     { "Blacklists", "Blacklists", "blacklists", 1 }, { "Release causes", "Release causes", "release-causes", 1 },
     { "Balance & spend", "Balance & spend", "balances", 1 },
     { "", NULL, NULL, 0 }, { " RATING", NULL, NULL, 0 }, { "Rating plans", "Rating plans", "rating-plans", 1 },
+    { "Routing plans", "Routing plans", "routing-plans", 1 },
     { "CDRs", "CDRs", "cdrs", 0 }, { "", NULL, NULL, 0 }, { " BILLING", NULL, NULL, 0 },
     { "Journals", "Journals", "journals", 0 }, { "Invoices", "Invoices", "invoices", 0 },
     { "", NULL, NULL, 2 }, { " SETTINGS", NULL, NULL, 2 },
@@ -651,7 +663,7 @@ static void run_command(const char *cmd)
     } else if (cmd[0]) {
         char msg[256];
         snprintf(msg, sizeof msg, "unknown command \"%.80s\" (try :carriers :services :trunk-groups :users :audit"
-                                  " :rating-plans :cdrs :journals :invoices :theme light :q)", cmd);
+                                  " :rating-plans :routing-plans :cdrs :journals :invoices :theme light :q)", cmd);
         app_toast(msg);
     }
 }
@@ -717,7 +729,7 @@ static void act(action_id act)
 static void complete_command(void)
 {
     static const char *const commands[] = { "carriers", "balances", "services", "trunk-groups", "categories", "groups",
-                                            "blacklists", "release-causes", "rating-plans", "cdrs", "journals",
+                                            "blacklists", "release-causes", "rating-plans", "routing-plans", "cdrs", "journals",
                                             "invoices", "users", "audit", "theme dark",
                                             "theme light", "theme system", "quit" };
     const char *first = NULL;
@@ -1028,6 +1040,9 @@ static void on_state(void *ud, net_state st, const char *detail)
             net_subscribe("rating_plan.changed");
             net_subscribe("rating_plan.import_progress");
             net_subscribe("cdr.ingested");
+            net_subscribe("routing_plan.changed");
+            net_subscribe("route.paused");
+            net_subscribe("route.resumed");
         }
         if (!admin_topics && is_admin()) {
             admin_topics = true;

@@ -23,13 +23,14 @@
 #include "ledger_text.h"
 #include "list_screen.h"
 #include "net.h"
+#include "routing_view.h"
 #include "screen.h"
 #include "theme.h"
 
 enum { TAB_DETAILS, TAB_INTERCONNECTS, TAB_CONTACTS, TAB_ACCOUNTING, TAB_ALERTS, NTABS };
 static const char *const tab_names[NTABS] = { "Details", "Interconnects", "Contacts", "Accounting", "Credit Alerts" };
 /* Requests besides the tabs' (the part number of screen_call). */
-enum { PART_BALANCE = NTABS };
+enum { PART_BALANCE = NTABS, PART_PAUSES };
 
 #define FIGURES_EVERY_MS 2000
 
@@ -37,6 +38,7 @@ static const table_column ic_columns[] = {
     { "Name", "name", 14, 3, false }, { "Direction", "direction", 9, 0, false },
     { "Cur", "currency", 4, 0, false }, { "Status", "status", 8, 0, false },
     { "Capacity", "capacity", 9, 0, true }, { "Services", "services", 8, 0, true },
+    { "Pause", "pause", 14, 3, false }, /* set here from route.pause.list ("PAUSED: reason") */
 };
 static const table_column contact_columns[] = {
     { "Name", "name", 12, 2, false }, { "Role", "role", 8, 1, false },
@@ -156,6 +158,7 @@ typedef struct {
     bool figures_due;       /* a CDR event asked for them sooner than FIGURES_EVERY_MS */
     table_model ics, contacts, alerts;
     json_t *items[NTABS];   /* the rows behind the tables, as loaded (for e and d) */
+    json_t *pauses;         /* route.pause.list items: the active pauses (staff only) */
     char post_key[48];      /* the idempotency key of the open posting dialog */
 } detail;
 
@@ -186,6 +189,32 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The interconnects' rows again, each with its pause ("PAUSED: reason"),
+ * keeping the selection. */
+static void fill_ics(detail *d)
+{
+    json_t *items = d->items[TAB_INTERCONNECTS];
+    size_t i, keep = d->ics.selected, keep_top = d->ics.top;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        char buf[240];
+        pause_text(d->pauses, (long long)json_integer_value(json_object_get(item, "id")),
+                   json_string_value(json_object_get(item, "status")), buf, sizeof buf, NULL);
+        json_object_set_new(item, "pause", json_string(buf));
+    }
+    fill_table(&d->ics, items);
+    if (d->ics.nrows) {
+        d->ics.selected = keep < d->ics.nrows ? keep : d->ics.nrows - 1;
+        d->ics.top = keep_top <= d->ics.selected ? keep_top : d->ics.selected;
+    }
+}
+
+static bool staff_user(void)
+{
+    const char *role = json_string_value(json_object_get(net_user(), "role"));
+    return role && strcmp(role, "customer");
+}
+
 /* A reply for one part (a tab) of this carrier's latest load. */
 static void reply(screen *s, int part, json_t *result, json_t *error)
 {
@@ -194,7 +223,8 @@ static void reply(screen *s, int part, json_t *result, json_t *error)
     if (error) {
         char msg[160];
         const char *text = json_string_value(json_object_get(error, "message"));
-        snprintf(msg, sizeof msg, "%s: %s", part == PART_BALANCE ? "Balance" : tab_names[part], text ? text : "refused");
+        snprintf(msg, sizeof msg, "%s: %s", part == PART_BALANCE ? "Balance" : part == PART_PAUSES ? "Pauses" : tab_names[part],
+                 text ? text : "refused");
         app_toast(msg);
         return;
     }
@@ -213,7 +243,12 @@ static void reply(screen *s, int part, json_t *result, json_t *error)
         json_decref(d->accounting);
         d->accounting = json_incref(result);
         break;
-    case TAB_INTERCONNECTS: fill_table(&d->ics, json_object_get(result, "items")); break;
+    case PART_PAUSES:
+        json_decref(d->pauses);
+        d->pauses = json_incref(json_object_get(result, "items"));
+        fill_ics(d);
+        break;
+    case TAB_INTERCONNECTS: break; /* below, with the pauses */
     case TAB_CONTACTS: fill_table(&d->contacts, json_object_get(result, "items")); break;
     case TAB_ALERTS: fill_table(&d->alerts, json_object_get(result, "items")); break;
     default: break;
@@ -222,6 +257,8 @@ static void reply(screen *s, int part, json_t *result, json_t *error)
         json_decref(d->items[part]);
         d->items[part] = json_incref(json_object_get(result, "items"));
     }
+    if (part == TAB_INTERCONNECTS)
+        fill_ics(d);
 }
 
 static void reload(screen *s)
@@ -238,6 +275,8 @@ static void reload(screen *s)
     screen_call(s, "credit_alert.list", json_pack("{s:{s:I}, s:i}", "filter", "carrier_id", id, "limit", 500), reply,
                 TAB_ALERTS);
     screen_call(s, "ledger.balance", json_pack("{s:I}", "carrier_id", id), reply, PART_BALANCE);
+    if (staff_user()) /* every active pause: one request, matched to the rows here */
+        screen_call(s, "route.pause.list", json_pack("{s:i}", "limit", 500), reply, PART_PAUSES);
     d->figures_at = now_ms();
     d->figures_due = false;
 }
@@ -783,6 +822,20 @@ static bool action(screen *s, action_id a, int h)
     case ACT_RESET_SPEND: return open_reset(s);
     case ACT_JOURNALS: return open_journals(s);
     case ACT_STATEMENT: return open_statement(s);
+    case ACT_PAUSE:
+    case ACT_RESUME: {
+        const table_row *row = d->tab == TAB_INTERCONNECTS ? table_selected(&d->ics) : NULL;
+        if (!row)
+            return false;
+        json_t *item = selected_item(d), *pause = NULL;
+        char buf[240];
+        pause_text(d->pauses, row->id, json_string_value(json_object_get(item, "status")), buf, sizeof buf, &pause);
+        if (a == ACT_RESUME)
+            resume_ask(row->id, row->cells[0], pause);
+        else
+            pause_or_resume(&d->edit, row->id, row->cells[0], pause, edited, s);
+        return true;
+    }
     case ACT_OPEN: {
         const table_row *row = d->tab == TAB_INTERCONNECTS ? table_selected(&d->ics) : NULL;
         if (!row)
@@ -803,7 +856,8 @@ static void event(screen *s, const char *topic, json_t *data)
      * record could be ours (cheap: six small requests). Other topics
      * (audit rows, import progress, ...) never concern it. */
     static const char *const ours[] = { "carrier.changed", "interconnect.changed", "service.changed", "contact.changed",
-                                        "credit_alert.changed", "ledger.posted", "credit.alert", "cdr.ingested" };
+                                        "credit_alert.changed", "ledger.posted", "credit.alert", "cdr.ingested",
+                                        "route.paused", "route.resumed" };
     bool known = false;
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
         known = known || !strcmp(topic, ours[i]);
@@ -840,7 +894,7 @@ static void footer(screen *s, char *buf, size_t n)
                  : d->tab == TAB_ACCOUNTING ? " · Left/Right: tabs · e: edit" : " · Left/Right: tabs");
     if (t) {
         size_t off = strlen(buf);
-        snprintf(buf + off, n - off, d->tab == TAB_INTERCONNECTS ? " · Enter: open · n: new · d: delete"
+        snprintf(buf + off, n - off, d->tab == TAB_INTERCONNECTS ? " · Enter: open · n: new · d: delete · p: pause/resume"
                                                                  : " · n: new · e: edit · d: delete");
     }
 }
@@ -852,6 +906,7 @@ static void destroy(screen *s)
     json_decref(d->carrier);
     json_decref(d->accounting);
     json_decref(d->balance);
+    json_decref(d->pauses);
     table_free(&d->ics);
     table_free(&d->contacts);
     table_free(&d->alerts);

@@ -14,6 +14,7 @@
 #include "form.h"
 #include "list_screen.h"
 #include "net.h"
+#include "routing_view.h"
 #include "screen.h"
 #include "theme.h"
 
@@ -128,6 +129,7 @@ typedef struct {
     int tab;
     json_t *ic;
     json_t *service_items; /* the services as loaded, for editing */
+    json_t *pauses;        /* route.pause.list items of this interconnect (active) */
     form edit;
     form_field fields[FORM_MAX_FIELDS]; /* the edit form of the shown tab */
     table_model services;
@@ -139,11 +141,18 @@ static const ic_tab *tabs_of(const ic_state *st)
     return dir && !strcmp(dir, "egress") ? egress_tabs : ingress_tabs;
 }
 
-/* part 1: the services list; 0: the interconnect. */
+/* part 1: the services list; 0: the interconnect; 2: its active pauses. */
 static void reply(screen *s, int services, json_t *result, json_t *error)
 {
     ic_state *st = s->state;
     app_dirty();
+    if (services == 2) {
+        if (!error) {
+            json_decref(st->pauses);
+            st->pauses = json_incref(json_object_get(result, "items"));
+        }
+        return;
+    }
     if (error) {
         char msg[160];
         snprintf(msg, sizeof msg, "interconnect: %s", json_string_value(json_object_get(error, "message")));
@@ -179,6 +188,18 @@ static void reload(screen *s)
     screen_call(s, "interconnect.get", json_pack("{s:I}", "id", (json_int_t)st->id), reply, 0);
     screen_call(s, "service.list",
                 json_pack("{s:{s:I}, s:i}", "filter", "interconnect_id", (json_int_t)st->id, "limit", 500), reply, 1);
+    const char *role = json_string_value(json_object_get(net_user(), "role"));
+    if (role && strcmp(role, "customer")) /* pauses are staff's */
+        screen_call(s, "route.pause.list",
+                    json_pack("{s:{s:I}, s:i}", "filter", "interconnect_id", (json_int_t)st->id, "limit", 100), reply, 2);
+}
+
+/* The pause line of the header ("" when not paused), and the pause to lift. */
+static json_t *pause_of(ic_state *st, char *buf, size_t n)
+{
+    json_t *pause = NULL;
+    pause_text(st->pauses, st->id, json_string_value(json_object_get(st->ic, "status")), buf, n, &pause);
+    return pause;
 }
 
 static void draw(screen *s, rect r)
@@ -192,6 +213,15 @@ static void draw(screen *s, rect r)
     const char *names[NTABS];
     for (int t = 0; t < NTABS; t++)
         names[t] = tabs[t].name;
+    char paused[240];
+    pause_of(st, paused, sizeof paused);
+    if (paused[0]) { /* the word PAUSED reads without colour */
+        char line[260];
+        snprintf(line, sizeof line, "%s %s", theme_glyphs()->utf8 ? "⏸" : "||", paused);
+        ui_put(r.y, r.x, r.w, STYLE_BAD, line);
+        r.y++;
+        r.h--;
+    }
     ui_tabs(r.y, r.x, r.w, names, NTABS, st->tab);
     rect body = { r.y + 1, r.x, r.h - 1, r.w };
     const ic_tab *tab = &tabs[st->tab];
@@ -299,6 +329,18 @@ static bool action(screen *s, action_id a, int h)
     case ACT_UP: table_move(&st->services, -1, h); break;
     case ACT_DOWN: table_move(&st->services, 1, h); break;
     case ACT_REFRESH: reload(s); break;
+    case ACT_PAUSE:
+    case ACT_RESUME: {
+        char buf[240];
+        if (!st->ic)
+            return false;
+        json_t *pause = pause_of(st, buf, sizeof buf);
+        if (a == ACT_RESUME)
+            resume_ask(st->id, s->title, pause);
+        else
+            pause_or_resume(&st->edit, st->id, s->title, pause, service_saved, s);
+        break;
+    }
     default: return false;
     }
     return true;
@@ -308,7 +350,9 @@ static void event(screen *s, const char *topic, json_t *data)
 {
     ic_state *st = s->state;
     if ((!strcmp(topic, "interconnect.changed") && json_integer_value(json_object_get(data, "id")) == st->id) ||
-        !strcmp(topic, "service.changed"))
+        !strcmp(topic, "service.changed") ||
+        ((!strcmp(topic, "route.paused") || !strcmp(topic, "route.resumed")) &&
+         json_integer_value(json_object_get(data, "interconnect_id")) == st->id))
         reload(s);
 }
 
@@ -316,7 +360,7 @@ static void footer(screen *s, char *buf, size_t n)
 {
     ic_state *st = s->state;
     const ic_tab *tab = st->ic ? &tabs_of(st)[st->tab] : NULL;
-    snprintf(buf, n, "%s · Left/Right: tabs · %s", tab ? tab->name : "interconnect",
+    snprintf(buf, n, "%s · Left/Right: tabs · %s · p: pause/resume", tab ? tab->name : "interconnect",
              tab && !tab->settings ? "n: add service · e: edit service" : "e: edit");
 }
 
@@ -326,6 +370,7 @@ static void destroy(screen *s)
     app_close_form(&st->edit);
     json_decref(st->ic);
     json_decref(st->service_items);
+    json_decref(st->pauses);
     table_free(&st->services);
     free(st);
     free(s);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "net.h"
+#include "routing_view.h"
 #include "theme.h"
 
 typedef struct {
@@ -547,6 +548,32 @@ static void open_cdr(json_t *item)
         app_open_screen(cdr_view_new(id));
 }
 
+/* Routing plans (issue 7); Enter opens the plan's entries and the
+ * test-route panel (routing_view.c). */
+static const char *const routing_modes[] = { "lcr", "priority", "weight", "quality", NULL };
+static const form_field routing_plan_fields[] = {
+    { "Name", "name", FIELD_TEXT, NULL, false },
+    { "Mode", "mode", FIELD_ENUM, routing_modes, false },
+    { "Allow negative margin", "allow_negative_margin", FIELD_BOOL, NULL, false },
+    { "LCR delta", "lcr_delta", FIELD_MONEY, NULL, false },
+    { "Description", "description", FIELD_TEXT, NULL, false, FORM_ADVANCED },
+};
+static const table_column routing_plan_cols[] = {
+    { "Name", "name", 18, 3, false },
+    { "Mode", "mode", 8, 0, false },
+    { "Entries", "entries", 7, 0, true },
+    { "Negative margin", "allow_negative_margin", 15, 0, false },
+    { "LCR delta", "lcr_delta", 10, 0, true },
+    { "Description", "description", 14, 2, false },
+};
+static const char *const routing_plan_keys[] = { "mode", NULL };
+
+static void open_routing(json_t *item)
+{
+    app_open_routing((long long)json_integer_value(json_object_get(item, "id")),
+                     json_string_value(json_object_get(item, "name")));
+}
+
 static const char *const plan_keys[] = { "direction", "currency", NULL };
 static const char *const cdr_keys[] = { "carrier_id", "interconnect_id", "answered", "rated", "from", "to", NULL };
 
@@ -673,6 +700,10 @@ static const list_desc known[] = {
     { "Rating plans", "Rating / Rating Plans", "rating_plan.list", plan_cols, N(plan_cols), 0, false, "q", plan_keys,
       "rating_plan.changed", open_deck, NULL, "rating_plan.create", "New rating plan", plan_fields, N(plan_fields),
       "rating_plan.update", "Edit rating plan", plan_fields, N(plan_fields), "rating_plan.get" },
+    { "Routing plans", "Rating / Routing Plans", "routing_plan.list", routing_plan_cols, N(routing_plan_cols), 0, false,
+      "q", routing_plan_keys, "routing_plan.changed", open_routing, NULL, "routing_plan.create", "New routing plan",
+      routing_plan_fields, N(routing_plan_fields), "routing_plan.update", "Edit routing plan", routing_plan_fields,
+      N(routing_plan_fields), "routing_plan.get", "routing_plan.delete" },
     { "CDRs", "Rating / CDRs", "cdr.list", cdr_cols, N(cdr_cols), -1, false, "q", cdr_keys, "cdr.ingested", open_cdr,
       NULL },
     { "Audit log", "Settings / Audit Log", "audit.list", audit_cols, N(audit_cols), 0, true, NULL, NULL,
@@ -683,7 +714,7 @@ static const list_desc known[] = {
       "invoice.created invoice.voided", open_invoice, NULL },
 };
 static const char *const known_names[] = { "carriers", "balances", "services", "trunk-groups", "users", "categories", "groups",
-                                           "blacklists", "release-causes", "rating-plans", "cdrs", "audit",
+                                           "blacklists", "release-causes", "rating-plans", "routing-plans", "cdrs", "audit",
                                            "journals", "invoices" };
 _Static_assert(sizeof known / sizeof known[0] == sizeof known_names / sizeof known_names[0],
                "one command name per known list");

@@ -575,6 +575,114 @@ keys Enter
 check "Enter shows the invoice as the server's text" wait_for "INVOICE"
 keys C-w C-w
 
+# Routing (issue 7): a routing plan made with the console's form, an entry
+# added in its view, the test-route panel (T) over a network set up over
+# RPC (a postpaid customer whose service uses the plan; supplier A cheaper
+# than the customer's rate, supplier B dearer: rejected), and pause /
+# resume from an interconnect row and from the interconnect detail.
+sqlv() { "${psql[@]}" -d "$db" -tAc "$1"; }
+keys : r o u t i n g - p l a n s Enter
+check ":routing-plans lists the routing plans" wait_for "Rating / Routing Plans"
+keys n
+check "n opens the new routing plan form" wait_for "New routing plan"
+text "Console LCR"
+keys F2
+routing_listed() { ! screen | grep -q "New routing plan" && screen | grep "Console LCR" | grep -q " lcr "; }
+check "the new routing plan joins the list with its mode" retry routing_listed
+routing_id="$(sqlv "SELECT id FROM routing_plans WHERE name = 'Console LCR'")"
+check "it is in the database" test -n "$routing_id"
+for plan in "R7 Retail:customer:0.010" "R7 Sup A:supplier:0.006" "R7 Sup B:supplier:0.013"; do
+    IFS=: read -r pname pdir prate <<<"$plan"
+    rpc rating_plan.create "{\"name\":\"$pname\",\"currency\":\"USD\",\"direction\":\"$pdir\",\"rounding\":\"half_up\"}" >/dev/null
+    pid="$(sqlv "SELECT id FROM rating_plans WHERE name = '$pname'")"
+    rpc rating_plan.import "{\"rating_plan_id\":$pid,\"mode\":\"replace\",\"effective_from\":\"2026-01-01T00:00:00Z\",
+        \"csv\":\"prefix,destination,rate\\n44,United Kingdom,$prate\\n\"}" >>"$work/r7.json"
+done
+retail_id="$(sqlv "SELECT id FROM rating_plans WHERE name = 'R7 Retail'")"
+for c in "R7 Customer:customer" "R7 Supplier A:supplier" "R7 Supplier B:supplier" "R7 Prepaid:customer"; do
+    rpc carrier.create "{\"name\":\"${c%%:*}\",\"type\":\"${c##*:}\",\"timezone\":\"UTC\",\"currencies\":[\"USD\"]}" >>"$work/r7.json"
+done
+cust7="$(sqlv "SELECT id FROM carriers WHERE name = 'R7 Customer'")"
+rpc carrier.credit.update "{\"id\":$cust7,\"version\":$(sqlv "SELECT version FROM carriers WHERE id = $cust7"),
+    \"customer\":{\"credit_type\":\"postpaid\",\"credit_limit\":\"1000\"}}" >>"$work/r7.json"
+rpc interconnect.create "{\"carrier_id\":$cust7,\"name\":\"R7-IN\",\"direction\":\"ingress\",\"currency\":\"USD\",
+    \"signalling_ips\":[\"192.0.2.77\"]}" >>"$work/r7.json"
+for x in A B; do
+    [[ $x == A ]] && ip=192.0.2.201 || ip=192.0.2.202
+    rpc interconnect.create "{\"carrier_id\":$(sqlv "SELECT id FROM carriers WHERE name = 'R7 Supplier $x'"),
+        \"name\":\"R7-OUT-$x\",\"direction\":\"egress\",\"currency\":\"USD\",\"signalling_ips\":[\"$ip\"],
+        \"supplier_rating_plan_id\":$(sqlv "SELECT id FROM rating_plans WHERE name = 'R7 Sup $x'")}" >>"$work/r7.json"
+done
+ic_in="$(sqlv "SELECT id FROM interconnects WHERE name = 'R7-IN'")"
+ic_a="$(sqlv "SELECT id FROM interconnects WHERE name = 'R7-OUT-A'")"
+ic_b="$(sqlv "SELECT id FROM interconnects WHERE name = 'R7-OUT-B'")"
+rpc service.create "{\"interconnect_id\":$ic_in,\"name\":\"R7 Voice\",\"rating_plan_id\":$retail_id,
+    \"routing_plan_id\":$routing_id}" >>"$work/r7.json"
+svc7="$(sqlv "SELECT id FROM services WHERE name = 'R7 Voice'")"
+# A prepaid customer without money: its lookups are refused (-32010).
+rpc interconnect.create "{\"carrier_id\":$(sqlv "SELECT id FROM carriers WHERE name = 'R7 Prepaid'"),\"name\":\"R7-PRE-IN\",
+    \"direction\":\"ingress\",\"currency\":\"USD\",\"signalling_ips\":[\"192.0.2.78\"]}" >>"$work/r7.json"
+rpc service.create "{\"interconnect_id\":$(sqlv "SELECT id FROM interconnects WHERE name = 'R7-PRE-IN'"),
+    \"name\":\"R7 Prepaid Voice\",\"rating_plan_id\":$retail_id,\"routing_plan_id\":$routing_id}" >>"$work/r7.json"
+svc_pre="$(sqlv "SELECT id FROM services WHERE name = 'R7 Prepaid Voice'")"
+check "the routing network is set up over RPC" test -n "$ic_a" -a -n "$ic_b" -a -n "$svc7"
+keys / c o n s o l e Space l c r Enter
+wait_for "1 of 1" >/dev/null
+keys Enter
+check "Enter opens the routing plan's view" wait_for "Routing plan Console LCR (id $routing_id) · mode lcr"
+check "a plan without entries says so" wait_for "no entries: n adds one"
+keys n
+check "n opens the new entry form" wait_for "New routing entry"
+text "44"
+keys Down
+text "$ic_a,$ic_b:5"
+keys F2
+entry_listed() { screen | grep -E "(^|[ ▌│])44 " | grep -qF "$ic_a:0:1, $ic_b:5:1"; }
+check "the entry lists its routes (interconnect:priority:weight)" retry entry_listed
+keys T
+check "T opens the test-route prompt" wait_for "Test route"
+text "$svc7"
+keys Down
+text "442071234567"
+keys F2
+check "the test shows the customer's rate and the entry matched" wait_for "customer rate 0.010000 USD (44 United Kingdom)"
+check "the cheaper supplier is route 1 with its rate and margin" \
+    wait_for " 1. interconnect $ic_a · carrier $(sqlv "SELECT id FROM carriers WHERE name = 'R7 Supplier A'") · rate 0.006000 USD · margin 0.004000"
+check "the dearer one is rejected with its reason and detail" \
+    wait_for "REJECTED interconnect $ic_b · carrier $(sqlv "SELECT id FROM carriers WHERE name = 'R7 Supplier B'") · negative_margin — supplier rate"
+keys T
+check "the prompt remembers the service" bash -c "tmux -S '$sock' capture-pane -p -t console | grep -F 'Service id' | grep -qF ' $svc7'"
+keys Up BSpace BSpace BSpace BSpace BSpace BSpace
+text "$svc_pre"
+keys Down
+text "442071234567"
+keys F2
+check "a blocked customer's lookup is a clear refusal line" wait_for "refused: customer blocked — no credit left"
+check "which says how much is available" wait_for "available 0.000000 USD"
+keys : c a r r i e r s Enter /
+for _ in $(seq 1 16); do keys BSpace; done
+keys r 7 Space s u p p l i e r Space a Enter
+wait_for "1 of 1" >/dev/null
+keys Enter Right
+check "the supplier's Interconnects tab lists R7-OUT-A" wait_for "R7-OUT-A"
+keys p
+check "p on an interconnect row asks the pause's reason" wait_for "Pause R7-OUT-A"
+text "maint R7"
+keys F2
+row_paused() { screen | grep -F "R7-OUT-A" | grep -qF "PAUSED: maint R7"; }
+check "the row shows PAUSED and the reason" retry row_paused
+check "route.pause.list has the pause" test "$(sqlv "SELECT count(*) FROM route_pauses WHERE interconnect_id = $ic_a AND resumed_at IS NULL")" = 1
+keys Enter
+check "the interconnect detail's header shows PAUSED and the reason" wait_for "PAUSED: maint R7"
+keys P
+check "P asks before resuming" wait_for "Resume traffic on R7-OUT-A (paused: maint R7)?"
+keys y
+check "resume clears the marker" wait_gone "PAUSED: maint R7"
+keys C-w
+row_clear() { screen | grep -F "R7-OUT-A" | grep -qvF "PAUSED"; }
+check "and the row" retry row_clear
+keys C-w C-w
+
 # --script replays keys (golden-screen tests): it waits for text, saves
 # the screen as text, F12 (save-screen) writes a dated copy, and C-q quits.
 cat > "$work/demo.script" <<SCRIPT
@@ -642,7 +750,7 @@ check "the login screen asks for the password" lwait "DIDTron · log in"
 lkeys w r o n g Enter
 check "a wrong password is refused on the screen" lwait "login refused"
 lkeys a d m i n Enter
-check "the right one logs in" lwait "16 of 16"
+check "the right one logs in" lwait "20 of 20" # the demo's 16 and the routing test's 4
 check "and the token is cached" test -s "$work/state5/didtron/token"
 
 # A customer user lands on its own carrier and sees no administration.
