@@ -38,7 +38,8 @@ void route_index_invalidate_all(void) { plan_cache_invalidate_all(&tables); }
 
 /* ---- loading ---- */
 
-/* "id:priority:weight,..." (the cursor's aggregate) -> routes; -1 when malformed. */
+/* "id:priority:weight,..." (the cursor's aggregate) -> routes; -1 when
+ * malformed. A trunk group comes as its negated id (route_target_group). */
 static int parse_routes(const char *s, route_target *out, size_t max)
 {
     size_t n = 0;
@@ -111,7 +112,7 @@ static void *load(PGconn *db, long long plan_id, long long *version, char *err, 
         goto out;
     }
     if (!plan_cache_rows(db,
-            "SELECT e.prefix, coalesce((SELECT string_agg(concat_ws(':', x->>'interconnect_id',"
+            "SELECT e.prefix, coalesce((SELECT string_agg(concat_ws(':', coalesce(x->>'interconnect_id', '-' || (x->>'trunk_group_id')),"
             "   coalesce(x->>'priority', '0'), coalesce(x->>'weight', '1')), ',' ORDER BY k)"
             "   FROM jsonb_array_elements(e.routes) WITH ORDINALITY AS a(x, k)), '')"
             " FROM routing_plan_entries e WHERE e.routing_plan_id = $1 ORDER BY e.prefix",

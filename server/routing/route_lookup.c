@@ -2,7 +2,8 @@
  * route_lookup.c: route.lookup — the ordered supplier routes for one call
  * (docs/routing.md). Per lookup: one or two queries to find the service
  * (with its plan's settings and the service's blacklist hits), the credit
- * check (one query), one query for the candidate interconnects; the
+ * check (one query), one query for the candidate interconnects (and the
+ * members of the trunk groups the entry names, expanded there); the
  * customer and supplier rates come from the live rate decks and the
  * candidates from the plan's live route table, both in memory.
  */
@@ -33,6 +34,7 @@ const rpc_field route_lookup_params[] = {
     { "caller", F_STRING, 0, 0, 64 },
     { "callee", F_STRING, F_REQUIRED, 1, 64 },
     { "seed", F_INT, 0, 0, 9007199254740991LL },
+    { "force_interconnect_id", F_ID },
     { NULL },
 };
 
@@ -57,12 +59,21 @@ typedef struct {
 } service_info;
 
 typedef struct {
-    long long id, carrier_id, supplier_plan;
-    bool found, live, egress;
+    long long id, carrier_id, supplier_plan, trunk_group;
+    bool live, egress, group_live;
     int capacity, cps;
     char status[16], tz[64];
     char *blacklist;          /* egress blacklist hit, malloc'd, or NULL */
 } ic_info;
+
+/* One candidate after trunk groups are expanded: an interconnect the
+ * entry names, or a member of a group it names (group > 0), with the
+ * route's priority and weight. */
+typedef struct {
+    long long id, group;
+    int32_t priority, weight;
+    const ic_info *ic;        /* NULL: no such interconnect */
+} candidate_src;
 
 static char *dup_or_null(PGresult *r, int row, int col)
 {
@@ -205,48 +216,124 @@ static int find_service(rpc_call *c, const char *callee, const char *caller, ser
 
 /* ---- candidates ---- */
 
-static int load_interconnects(rpc_call *c, const route_target *routes, size_t n, const char *callee, ic_info *out)
+/* The interconnects the routes name, and the members of the trunk groups
+ * they name, in one query: *out (malloc'd, *nout rows, free their
+ * blacklist). Members are ordered by id. */
+static int load_interconnects(rpc_call *c, const route_target *routes, size_t n, const char *callee, ic_info **out,
+                              size_t *nout)
 {
     size_t cap = 2 + n * 21;
-    char *ids = malloc(cap), *p = ids;
-    if (!ids)
+    char *ids = malloc(cap), *groups = malloc(cap), *p = ids, *q = groups;
+    if (!ids || !groups) {
+        free(ids);
+        free(groups);
         return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+    }
     *p++ = '{';
-    for (size_t i = 0; i < n; i++)
-        p += sprintf(p, "%s%lld", i ? "," : "", routes[i].interconnect_id);
-    *p++ = '}';
-    *p = '\0';
+    *q++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        long long g = route_target_group(&routes[i]);
+        if (g)
+            q += sprintf(q, "%s%lld", q[-1] == '{' ? "" : ",", g);
+        else
+            p += sprintf(p, "%s%lld", p[-1] == '{' ? "" : ",", routes[i].interconnect_id);
+    }
+    strcpy(p, "}");
+    strcpy(q, "}");
     PGresult *r = rpc_query(c,
         "SELECT i.id, i.carrier_id, i.direction = 'egress', i.status, i.deleted_at IS NULL,"
         " coalesce(i.capacity, -1), coalesce(i.cps_limit, -1), coalesce(i.supplier_rating_plan_id, 0), ca.timezone,"
-        " " BLACKLIST_HIT("i.egress_routing->'blacklist_ids'", "'[]'::jsonb", "$2")
-        " FROM interconnects i JOIN carriers ca ON ca.id = i.carrier_id WHERE i.id = ANY($1::bigint[])",
-        2, ids, callee);
+        " " BLACKLIST_HIT("i.egress_routing->'blacklist_ids'", "'[]'::jsonb", "$2") ","
+        " coalesce(i.trunk_group_id, 0),"
+        " EXISTS (SELECT 1 FROM trunk_groups g WHERE g.id = i.trunk_group_id AND g.deleted_at IS NULL)"
+        " FROM interconnects i JOIN carriers ca ON ca.id = i.carrier_id"
+        " WHERE i.id = ANY($1::bigint[]) OR (i.trunk_group_id = ANY($3::bigint[]) AND i.deleted_at IS NULL"
+        "   AND i.direction = 'egress') ORDER BY i.id",
+        3, ids, callee, groups);
     free(ids);
+    free(groups);
     if (!r)
         return -1;
-    for (int k = 0; k < PQntuples(r); k++) {
-        long long id = atoll(PQgetvalue(r, k, 0));
-        for (size_t i = 0; i < n; i++) {
-            if (routes[i].interconnect_id != id)
-                continue;
-            ic_info *x = &out[i];
-            x->found = true;
-            x->id = id;
-            x->carrier_id = atoll(PQgetvalue(r, k, 1));
-            x->egress = PQgetvalue(r, k, 2)[0] == 't';
-            snprintf(x->status, sizeof x->status, "%s", PQgetvalue(r, k, 3));
-            x->live = PQgetvalue(r, k, 4)[0] == 't';
-            x->capacity = atoi(PQgetvalue(r, k, 5));
-            x->cps = atoi(PQgetvalue(r, k, 6));
-            x->supplier_plan = atoll(PQgetvalue(r, k, 7));
-            snprintf(x->tz, sizeof x->tz, "%s", PQgetvalue(r, k, 8));
-            free(x->blacklist);
-            x->blacklist = dup_or_null(r, k, 9);
-        }
+    int nr = PQntuples(r);
+    *out = calloc((size_t)nr + 1, sizeof **out);
+    if (!*out) {
+        PQclear(r);
+        return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
     }
+    for (int k = 0; k < nr; k++) {
+        ic_info *x = &(*out)[k];
+        x->id = atoll(PQgetvalue(r, k, 0));
+        x->carrier_id = atoll(PQgetvalue(r, k, 1));
+        x->egress = PQgetvalue(r, k, 2)[0] == 't';
+        snprintf(x->status, sizeof x->status, "%s", PQgetvalue(r, k, 3));
+        x->live = PQgetvalue(r, k, 4)[0] == 't';
+        x->capacity = atoi(PQgetvalue(r, k, 5));
+        x->cps = atoi(PQgetvalue(r, k, 6));
+        x->supplier_plan = atoll(PQgetvalue(r, k, 7));
+        snprintf(x->tz, sizeof x->tz, "%s", PQgetvalue(r, k, 8));
+        x->blacklist = dup_or_null(r, k, 9);
+        x->trunk_group = atoll(PQgetvalue(r, k, 10));
+        x->group_live = PQgetvalue(r, k, 11)[0] == 't';
+    }
+    *nout = (size_t)nr;
     PQclear(r);
     return 0;
+}
+
+static const ic_info *find_ic(const ic_info *rows, size_t n, long long id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].id == id)
+            return &rows[i];
+    return NULL;
+}
+
+static void reject(json_t *rejected, long long ic, long long carrier, long long group, const char *reason,
+                   const char *detail);
+
+/* The candidates of the routes in their order: an interconnect as itself,
+ * a trunk group as its live egress members (a group without any is
+ * rejected as empty_trunk_group). An interconnect already placed is not
+ * placed again. Up to max; returns the count. */
+static bool placed(const candidate_src *v, size_t n, long long id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].id == id)
+            return true;
+    return false;
+}
+
+static bool member(const ic_info *x, long long group)
+{
+    return x->trunk_group == group && x->group_live && x->live && x->egress;
+}
+
+static size_t expand(const route_target *routes, size_t n, const ic_info *rows, size_t nrows, candidate_src *out,
+                     size_t max, json_t *rejected)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++) {
+        const route_target *t = &routes[i];
+        long long g = route_target_group(t);
+        if (!g) {
+            if (!placed(out, k, t->interconnect_id))
+                out[k++] = (candidate_src){ t->interconnect_id, 0, t->priority, t->weight,
+                                            find_ic(rows, nrows, t->interconnect_id) };
+            continue;
+        }
+        size_t members = 0;
+        for (size_t j = 0; j < nrows; j++) {
+            if (!member(&rows[j], g))
+                continue;
+            members++;
+            if (k < max && !placed(out, k, rows[j].id))
+                out[k++] = (candidate_src){ rows[j].id, g, t->priority, t->weight, &rows[j] };
+        }
+        if (!members)
+            reject(rejected, 0, 0, g, "empty_trunk_group",
+                   "the trunk group has no live egress interconnects (or was deleted)");
+    }
+    return k;
 }
 
 typedef struct {
@@ -270,11 +357,14 @@ static const rating_deck *supplier_deck(rpc_call *c, deck_slot *decks, size_t *n
     return d->deck;
 }
 
-static void reject(json_t *rejected, long long ic, long long carrier, const char *reason, const char *detail)
+static void reject(json_t *rejected, long long ic, long long carrier, long long group, const char *reason,
+                   const char *detail)
 {
-    json_array_append_new(rejected, json_pack("{s:I, s:o, s:s, s:s}", "interconnect_id", (json_int_t)ic, "carrier_id",
-                                              carrier ? json_integer(carrier) : json_null(), "reason", reason,
-                                              "detail", detail));
+    json_t *o = json_pack("{s:o, s:o, s:s, s:s}", "interconnect_id", ic ? json_integer(ic) : json_null(), "carrier_id",
+                          carrier ? json_integer(carrier) : json_null(), "reason", reason, "detail", detail);
+    if (o && group)
+        json_object_set_new(o, "trunk_group_id", json_integer(group));
+    json_array_append_new(rejected, o);
 }
 
 static uint64_t fresh_seed(void)
@@ -300,8 +390,9 @@ int route_lookup(rpc_call *c)
     route_index *rix = NULL;
     deck_slot decks[ROUTES_MAX];
     size_t ndecks = 0;
-    ic_info *ics = NULL;
+    ic_info *ics = NULL;      /* the interconnects loaded */
     size_t nics = 0;
+    candidate_src *srcs = NULL;
     route_candidate *cands = NULL;
     json_t *routes_out = NULL, *rejected = NULL;
     int rc = -1;
@@ -336,7 +427,14 @@ int route_lookup(rpc_call *c)
     route_target single;
     json_t *entry_prefix = json_null();
     const char *note = NULL;
-    if (svc.by_interconnect) {
+    bool forced = json_object_get(c->params, "force_interconnect_id") != NULL;
+    if (forced) {
+        /* A test call: only this interconnect, through the same checks. */
+        single = (route_target){ rpc_int(c, "force_interconnect_id", 0), 0, 1 };
+        targets = &single;
+        nt = 1;
+        note = "forced test route: the routing plan's candidates were skipped";
+    } else if (svc.by_interconnect) {
         if (svc.route_ic) {
             single = (route_target){ svc.route_ic, 0, 1 };
             targets = &single;
@@ -365,55 +463,68 @@ int route_lookup(rpc_call *c)
     if (nt > ROUTES_MAX)
         nt = ROUTES_MAX;
 
-    ics = calloc(nt + 1, sizeof *ics);
-    nics = ics ? nt : 0;
-    cands = calloc(nt + 1, sizeof *cands);
     routes_out = json_array();
     rejected = json_array();
-    if (!ics || !cands || !routes_out || !rejected) {
+    if (!routes_out || !rejected) {
         json_decref(entry_prefix);
         rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
         goto out;
     }
-    if (nt && load_interconnects(c, targets, nt, callee, ics)) {
+    if (nt && load_interconnects(c, targets, nt, callee, &ics, &nics)) {
         json_decref(entry_prefix);
         goto out;
     }
+    /* Each candidate is a route naming an interconnect or a loaded group member. */
+    size_t max_src = nt + nics < ROUTES_MAX ? nt + nics : ROUTES_MAX;
+    srcs = calloc(max_src + 1, sizeof *srcs);
+    cands = calloc(max_src + 1, sizeof *cands);
+    if (!srcs || !cands) {
+        json_decref(entry_prefix);
+        rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    if (forced && !find_ic(ics, nics, single.interconnect_id)) {
+        json_decref(entry_prefix);
+        rpc_field_error(c, "force_interconnect_id", "does not name an interconnect");
+        goto out;
+    }
+    /* Trunk groups become their members (ROUTES_MAX candidates at most). */
+    size_t nsrc = expand(targets, nt, ics, nics, srcs, max_src, rejected);
 
     size_t ncand = 0;
-    rating_result *rates = calloc(nt + 1, sizeof *rates);
+    rating_result *rates = calloc(nsrc + 1, sizeof *rates);
     if (!rates) {
         json_decref(entry_prefix);
         rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < nt; i++) {
-        const route_target *t = &targets[i];
-        ic_info *x = &ics[i];
+    for (size_t i = 0; i < nsrc; i++) {
+        const candidate_src *t = &srcs[i];
+        const ic_info *x = t->ic;
         char why[ROUTE_REASON_MAX + 64] = "";
         char gate[ROUTE_REASON_MAX] = "";
-        if (!x->found || !x->live) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "disabled", "the interconnect was deleted");
+        if (!x || !x->live) {
+            reject(rejected, t->id, x ? x->carrier_id : 0, t->group, "disabled", "the interconnect was deleted");
             continue;
         }
         if (!x->egress) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "disabled", "not an egress interconnect");
+            reject(rejected, t->id, x->carrier_id, t->group, "disabled", "not an egress interconnect");
             continue;
         }
         if (!strcmp(x->status, "disabled")) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "disabled", "interconnect status is disabled");
+            reject(rejected, t->id, x->carrier_id, t->group, "disabled", "interconnect status is disabled");
             continue;
         }
         if (!strcmp(x->status, "paused")) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "paused", "interconnect status is paused");
+            reject(rejected, t->id, x->carrier_id, t->group, "paused", "interconnect status is paused");
             continue;
         }
         if (route_paused(x->id, callee, gate)) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "paused", gate);
+            reject(rejected, t->id, x->carrier_id, t->group, "paused", gate);
             continue;
         }
         if (x->carrier_id == svc.carrier_id && !svc.circular_ok) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "circular",
+            reject(rejected, t->id, x->carrier_id, t->group, "circular",
                    "the supplier is the customer's own carrier");
             continue;
         }
@@ -424,40 +535,40 @@ int route_lookup(rpc_call *c)
                 snprintf(why, sizeof why, "caller is on the service's origination blacklist \"%s\"", svc.orig_bl);
             else
                 snprintf(why, sizeof why, "callee is on the interconnect's blacklist \"%s\"", x->blacklist);
-            reject(rejected, t->interconnect_id, x->carrier_id, "blacklisted", why);
+            reject(rejected, t->id, x->carrier_id, t->group, "blacklisted", why);
             continue;
         }
         if (route_over_capacity(x->id, x->capacity, x->cps, gate)) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "capacity", gate);
+            reject(rejected, t->id, x->carrier_id, t->group, "capacity", gate);
             continue;
         }
         if (!x->supplier_plan) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "no_rate", "the interconnect has no supplier rating plan");
+            reject(rejected, t->id, x->carrier_id, t->group, "no_rate", "the interconnect has no supplier rating plan");
             continue;
         }
         const char *derr = "";
         const rating_deck *sd = supplier_deck(c, decks, &ndecks, x->supplier_plan, &derr);
         if (!sd) {
             snprintf(why, sizeof why, "supplier rating plan %lld: %s", x->supplier_plan, derr);
-            reject(rejected, t->interconnect_id, x->carrier_id, "no_rate", why);
+            reject(rejected, t->id, x->carrier_id, t->group, "no_rate", why);
             continue;
         }
         rating_result *sr = &rates[i];
         rating_rate(sd, callee, now, false, 0, 0, x->tz, sr);
         if (!sr->rated) {
-            reject(rejected, t->interconnect_id, x->carrier_id, "no_rate", sr->reason);
+            reject(rejected, t->id, x->carrier_id, t->group, "no_rate", sr->reason);
             continue;
         }
         if (strcmp(sr->currency, cust.currency)) {
             snprintf(why, sizeof why, "supplier rate is in %s, the customer's in %s", sr->currency, cust.currency);
-            reject(rejected, t->interconnect_id, x->carrier_id, "currency_mismatch", why);
+            reject(rejected, t->id, x->carrier_id, t->group, "currency_mismatch", why);
             continue;
         }
         if (sr->rate > cust.rate && !svc.allow_negative) {
             char a[32], b[32];
             snprintf(why, sizeof why, "supplier rate %s is above the customer rate %s",
                      money_format(sr->rate, a, sizeof a), money_format(cust.rate, b, sizeof b));
-            reject(rejected, t->interconnect_id, x->carrier_id, "negative_margin", why);
+            reject(rejected, t->id, x->carrier_id, t->group, "negative_margin", why);
             continue;
         }
         cands[ncand++] = (route_candidate){ x->id, sr->rate, t->priority, t->weight, i };
@@ -470,12 +581,15 @@ int route_lookup(rpc_call *c)
     for (size_t k = 0; k < ncand; k++) {
         const route_candidate *cd = &cands[k];
         const rating_result *sr = &rates[cd->ref];
+        const candidate_src *src = &srcs[cd->ref];
         char rate[32], margin[32];
-        json_array_append_new(routes_out,
-            json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i}", "interconnect_id", (json_int_t)cd->interconnect_id,
-                      "carrier_id", (json_int_t)ics[cd->ref].carrier_id, "rate", money_format(sr->rate, rate, sizeof rate),
-                      "currency", sr->currency, "margin", money_format(cust.rate - sr->rate, margin, sizeof margin),
-                      "prefix", sr->prefix, "priority", (int)cd->priority, "weight", (int)cd->weight));
+        json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i}", "interconnect_id", (json_int_t)cd->interconnect_id,
+                              "carrier_id", (json_int_t)src->ic->carrier_id, "rate", money_format(sr->rate, rate, sizeof rate),
+                              "currency", sr->currency, "margin", money_format(cust.rate - sr->rate, margin, sizeof margin),
+                              "prefix", sr->prefix, "priority", (int)cd->priority, "weight", (int)cd->weight);
+        if (o && src->group)
+            json_object_set_new(o, "trunk_group_id", json_integer(src->group));
+        json_array_append_new(routes_out, o);
     }
     free(rates);
 
@@ -485,8 +599,8 @@ int route_lookup(rpc_call *c)
                           "customer", "carrier_id", (json_int_t)svc.carrier_id, "rate",
                           money_format(cust.rate, crate, sizeof crate), "currency", cust.currency, "prefix",
                           cust.prefix, "destination", cust.destination,
-                          "routing_plan_id", svc.routing_plan && !svc.by_interconnect ? json_integer(svc.routing_plan) : json_null(),
-                          "prefix", entry_prefix, "mode", svc.by_interconnect ? "priority" : route_mode_name(mode),
+                          "routing_plan_id", svc.routing_plan && !svc.by_interconnect && !forced ? json_integer(svc.routing_plan) : json_null(),
+                          "prefix", entry_prefix, "mode", svc.by_interconnect || forced ? "priority" : route_mode_name(mode),
                           "routes", routes_out, "rejected", rejected);
     routes_out = rejected = NULL;
     if (!c->result) {
@@ -495,7 +609,9 @@ int route_lookup(rpc_call *c)
     }
     if (note)
         json_object_set_new(c->result, "mode_note", json_string(note));
-    if (mode == ROUTE_MODE_WEIGHT && !svc.by_interconnect)
+    if (forced)
+        json_object_set_new(c->result, "forced", json_true());
+    if (mode == ROUTE_MODE_WEIGHT && !svc.by_interconnect && !forced)
         json_object_set_new(c->result, "seed", json_integer((json_int_t)seed));
     rc = 0;
 out:
@@ -504,6 +620,7 @@ out:
     for (size_t i = 0; ics && i < nics; i++)
         free(ics[i].blacklist);
     free(ics);
+    free(srcs);
     free(cands);
     json_decref(routes_out);
     json_decref(rejected);

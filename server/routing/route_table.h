@@ -26,12 +26,27 @@ bool route_mode_parse(const char *name, route_mode *out);
 const char *route_mode_name(route_mode m);
 
 /* One route of an entry, as configured. Higher priority is tried first
- * (as services' priority); weight only matters in weight mode. */
+ * (as services' priority); weight only matters in weight mode. A route
+ * names an egress interconnect (interconnect_id > 0) or a trunk group,
+ * stored as the negated group id (interconnect_id < 0) so a route stays
+ * 16 bytes; use route_target_group() rather than the sign. The lookup
+ * expands a group to its live egress interconnects (docs/routing.md). */
 typedef struct {
     long long interconnect_id;
     int32_t priority;
     int32_t weight;
 } route_target;
+
+/* The trunk group a route names, 0 when it names an interconnect. */
+static inline long long route_target_group(const route_target *t)
+{
+    return t->interconnect_id < 0 ? -t->interconnect_id : 0;
+}
+/* A route naming trunk group `group` (> 0). */
+static inline route_target route_target_for_group(long long group, int32_t priority, int32_t weight)
+{
+    return (route_target){ -group, priority, weight };
+}
 
 typedef struct route_table route_table;
 

@@ -7,6 +7,7 @@
  * instance (route_index.h); lookups also compare versions, so a lookup
  * after a committed change never uses the old table.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,8 @@ static const list_spec entry_list_spec = {
 };
 
 static const rpc_field route_fields[] = {
-    { "interconnect_id", F_ID, F_REQUIRED },
+    { "interconnect_id", F_ID },   /* exactly one of these two */
+    { "trunk_group_id", F_ID },
     { "priority", F_INT, 0, -1000, 1000 },
     { "weight", F_INT, 0, 0, 1000000 },
     { NULL },
@@ -161,8 +163,10 @@ static json_t *entry_get(rpc_call *c, const char *plan, const char *prefix, bool
     return e;
 }
 
-/* routing_plan.entry.set: replace the prefix's routes. Each interconnect
- * must be a live egress interconnect, named once. */
+/* routing_plan.entry.set: replace the prefix's routes. Each route names
+ * either a live egress interconnect or a live trunk group (exactly one),
+ * each interconnect or group once. A group's members are not copied: the
+ * lookup expands it (docs/routing.md). */
 static int entry_set(rpc_call *c)
 {
     char plan[24];
@@ -170,25 +174,42 @@ static int entry_set(rpc_call *c)
     const char *prefix = rpc_str(c, "prefix");
     json_t *routes = json_object_get(c->params, "routes");
     json_t *clean = json_array();
-    json_t *ids = json_array();
+    json_t *ids = json_array();   /* interconnect ids as > 0, groups as < 0 */
     size_t i;
     json_t *route;
     int bad = 0;
     json_array_foreach(routes, i, route) {
-        json_int_t id = json_integer_value(json_object_get(route, "interconnect_id"));
+        json_t *icv = json_object_get(route, "interconnect_id"), *tgv = json_object_get(route, "trunk_group_id");
         json_t *p = json_object_get(route, "priority"), *w = json_object_get(route, "weight");
+        bool group = tgv && !json_is_null(tgv);
         char field[64];
-        snprintf(field, sizeof field, "routes[%zu].interconnect_id", i);
-        for (size_t k = 0; k < i; k++)
-            if (json_integer_value(json_array_get(ids, k)) == id) {
-                rpc_field_error(c, field, "names an interconnect already in the list");
+        if (group && icv && !json_is_null(icv)) {
+            snprintf(field, sizeof field, "routes[%zu].trunk_group_id", i);
+            rpc_field_error(c, field, "a route names an interconnect_id or a trunk_group_id, not both");
+            bad++;
+            continue;
+        }
+        if (!group && (!icv || json_is_null(icv))) {
+            snprintf(field, sizeof field, "routes[%zu].interconnect_id", i);
+            rpc_field_error(c, field, "is required (or trunk_group_id)");
+            bad++;
+            continue;
+        }
+        json_int_t id = json_integer_value(group ? tgv : icv);
+        json_int_t key = group ? -id : id;
+        snprintf(field, sizeof field, "routes[%zu].%s", i, group ? "trunk_group_id" : "interconnect_id");
+        for (size_t k = 0; k < json_array_size(ids); k++)
+            if (json_integer_value(json_array_get(ids, k)) == key) {
+                rpc_field_error(c, field, group ? "names a trunk group already in the list"
+                                                : "names an interconnect already in the list");
                 bad++;
             }
-        if (entity_ref(c, field, "interconnects", "t.direction = 'egress'", json_object_get(route, "interconnect_id")))
+        if (group ? entity_ref(c, field, "trunk_groups", NULL, tgv)
+                  : entity_ref(c, field, "interconnects", "t.direction = 'egress'", icv))
             bad++;
-        json_array_append_new(ids, json_integer(id));
-        json_array_append_new(clean, json_pack("{s:I, s:I, s:I}", "interconnect_id", id, "priority",
-                                               json_is_integer(p) ? json_integer_value(p) : 0, "weight",
+        json_array_append_new(ids, json_integer(key));
+        json_array_append_new(clean, json_pack("{s:I, s:I, s:I}", group ? "trunk_group_id" : "interconnect_id", id,
+                                               "priority", json_is_integer(p) ? json_integer_value(p) : 0, "weight",
                                                json_is_integer(w) ? json_integer_value(w) : 1));
     }
     json_decref(ids);

@@ -673,6 +673,190 @@ START_TEST(test_the_service_is_found_by_its_tech_prefix_on_a_shared_interconnect
 }
 END_TEST
 
+/* ---- trunk groups and forced test routes ---- */
+
+/* One route naming a trunk group. */
+static json_t *group_route(long long group, int priority, int weight)
+{
+    return json_pack("{s:I, s:i, s:i}", "trunk_group_id", (json_int_t)group, "priority", priority, "weight", weight);
+}
+
+static void entry_delete(long long plan, const char *prefix)
+{
+    json_decref(ok(admin, "routing_plan.entry.delete", json_pack("{s:I, s:s}", "routing_plan_id", (json_int_t)plan,
+                                                                 "prefix", prefix)));
+}
+
+static void join_group(long long ic, long long group)
+{
+    update("interconnect", ic, group ? json_pack("{s:I}", "trunk_group_id", (json_int_t)group)
+                                     : json_pack("{s:n}", "trunk_group_id"));
+}
+
+/* The rejection naming trunk group g, NULL when none. */
+static json_t *group_rejection(json_t *r, long long g)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(r, "rejected"), i, x)
+        if (jint(x, "trunk_group_id") == g)
+            return x;
+    return NULL;
+}
+
+START_TEST(test_a_trunk_group_entry_expands_to_its_members_ordered_by_rate)
+{
+    long long tg = id_of(ok(admin, "trunk_group.create", json_pack("{s:s}", "name", "UK wholesale")));
+    join_group(eg[3], tg);
+    join_group(eg[4], tg);
+    /* 447 rates: S3 0.04, S4 0.045 (the group, priority 2, weight 5), S1 0.05 (itself). */
+    entry_set(main_plan, "4479", json_pack("[o,o]", group_route(tg, 2, 5), route(eg[1], 0, 1)));
+    json_t *l = ok(admin, "routing_plan.entry.list", json_pack("{s:{s:I, s:s}}", "filter", "routing_plan_id",
+                                                               (json_int_t)main_plan, "prefix", "4479"));
+    json_t *stored = json_array_get(json_object_get(json_array_get(json_object_get(l, "items"), 0), "routes"), 0);
+    ck_assert_int_eq(jint(stored, "trunk_group_id"), tg);
+    ck_assert_ptr_null(json_object_get(stored, "interconnect_id"));
+    json_decref(l);
+    json_t *r = lookup("447900000001");
+    ck_assert_str_eq(jstr(r, "prefix"), "4479");
+    ck_assert_str_eq(order(r), "S3,S4,S1");
+    for (int i = 3; i <= 4; i++) {
+        json_t *m = route_of(r, eg[i]);
+        ck_assert_int_eq(jint(m, "trunk_group_id"), tg);
+        ck_assert_int_eq(jint(m, "priority"), 2);
+        ck_assert_int_eq(jint(m, "weight"), 5);
+    }
+    ck_assert_ptr_null(json_object_get(route_of(r, eg[1]), "trunk_group_id"));
+    json_decref(r);
+    /* Membership is read at lookup: a new member counts at once, without an entry change. */
+    join_group(eg[2], tg);
+    r = lookup("447900000001");
+    ck_assert_str_eq(order(r), "S3,S4,S1,S2");
+    json_decref(r);
+    /* A member is checked like any candidate (here: paused), and reported with its group. */
+    update("interconnect", eg[4], json_pack("{s:s}", "status", "paused"));
+    r = lookup("447900000001");
+    ck_assert_str_eq(order(r), "S3,S1,S2");
+    ck_assert_str_eq(rejected(r, eg[4]), "paused");
+    ck_assert_int_eq(jint(group_rejection(r, tg), "interconnect_id"), eg[4]);
+    json_decref(r);
+    update("interconnect", eg[4], json_pack("{s:s}", "status", "active"));
+    /* Priority mode: the group's members share its priority 2, before S1's 0; ties by id. */
+    set_mode("priority", "0");
+    r = lookup("447900000001");
+    ck_assert_str_eq(order(r), "S2,S3,S4,S1");
+    json_decref(r);
+    set_mode("lcr", "0");
+    entry_delete(main_plan, "4479");
+    for (int i = 2; i <= 4; i++)
+        join_group(eg[i], 0);
+}
+END_TEST
+
+START_TEST(test_an_empty_trunk_group_is_reported_and_the_others_still_route)
+{
+    long long empty = id_of(ok(admin, "trunk_group.create", json_pack("{s:s}", "name", "Nobody yet")));
+    entry_set(main_plan, "4476", json_pack("[o,o]", group_route(empty, 5, 1), route(eg[1], 0, 1)));
+    json_t *r = lookup("447600000001");
+    ck_assert_str_eq(order(r), "S1");
+    json_t *x = group_rejection(r, empty);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_str_eq(jstr(x, "reason"), "empty_trunk_group");
+    ck_assert(json_is_null(json_object_get(x, "interconnect_id")));
+    json_decref(r);
+    /* A deleted member does not count: still empty. */
+    long long carrier = new_carrier("Supplier Brief", "supplier", "USD");
+    long long brief = new_egress(carrier, "BRIEF-OUT", "USD", 0);
+    join_group(brief, empty);
+    json_decref(ok(admin, "interconnect.delete", json_pack("{s:I, s:i}", "id", (json_int_t)brief, "version", 2)));
+    r = lookup("447600000001");
+    ck_assert_str_eq(jstr(group_rejection(r, empty), "reason"), "empty_trunk_group");
+    json_decref(r);
+    entry_delete(main_plan, "4476");
+}
+END_TEST
+
+START_TEST(test_entry_routes_name_exactly_one_live_interconnect_or_trunk_group)
+{
+    long long tg = id_of(ok(admin, "trunk_group.create", json_pack("{s:s}", "name", "Checked")));
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[{s:I, s:I}]}", "routing_plan_id", (json_int_t)main_plan, "prefix", "49",
+                             "routes", "interconnect_id", (json_int_t)eg[1], "trunk_group_id", (json_int_t)tg),
+                   "routes[0].trunk_group_id");
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[{s:i}]}", "routing_plan_id", (json_int_t)main_plan, "prefix", "49",
+                             "routes", "priority", 1),
+                   "routes[0].interconnect_id");
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o]}", "routing_plan_id", (json_int_t)main_plan, "prefix", "49", "routes",
+                             group_route(999999, 0, 1)),
+                   "routes[0].trunk_group_id");
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o,o,o]}", "routing_plan_id", (json_int_t)main_plan, "prefix", "49",
+                             "routes", group_route(tg, 0, 1), route(eg[1], 0, 1), group_route(tg, 1, 1)),
+                   "routes[2].trunk_group_id");
+    json_decref(ok(admin, "trunk_group.delete", json_pack("{s:I, s:i}", "id", (json_int_t)tg, "version", 1)));
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o]}", "routing_plan_id", (json_int_t)main_plan, "prefix", "49", "routes",
+                             group_route(tg, 0, 1)),
+                   "routes[0].trunk_group_id");
+}
+END_TEST
+
+static json_t *forced_lookup(long long svc, const char *callee, long long ic)
+{
+    return json_pack("{s:I, s:s, s:s, s:I}", "service_id", (json_int_t)svc, "caller", "1", "callee", callee,
+                     "force_interconnect_id", (json_int_t)ic);
+}
+
+START_TEST(test_a_forced_test_route_evaluates_only_that_interconnect)
+{
+    /* S2 is last by lcr for 447; forced, it is the only route. */
+    json_t *r = ok(admin, "route.lookup", forced_lookup(svc_a, "447700900001", eg[2]));
+    ck_assert(json_is_true(json_object_get(r, "forced")));
+    ck_assert_str_eq(order(r), "S2");
+    ck_assert_int_eq(json_array_size(json_object_get(r, "rejected")), 0);
+    ck_assert(json_is_null(json_object_get(r, "routing_plan_id")));
+    ck_assert_str_eq(jstr(route_of(r, eg[2]), "rate"), "0.060000");
+    json_decref(r);
+    /* The same checks, reported: S3 loses money on London; S5 (in no entry) has no UK rate. */
+    r = ok(admin, "route.lookup", forced_lookup(svc_a, "442071234567", eg[3]));
+    ck_assert_str_eq(order(r), "");
+    ck_assert_str_eq(rejected(r, eg[3]), "negative_margin");
+    json_decref(r);
+    r = ok(admin, "route.lookup", forced_lookup(svc_a, "442071234567", eg[5]));
+    ck_assert_str_eq(rejected(r, eg[5]), "no_rate");
+    json_decref(r);
+    r = ok(admin, "route.lookup", forced_lookup(svc_a, "442071234567", ic_a));
+    ck_assert_str_eq(rejected(r, ic_a), "disabled");
+    json_decref(r);
+    fails_on_field(admin, "route.lookup", forced_lookup(svc_a, "442071234567", 999999), "force_interconnect_id");
+    /* Without it, the plan's order is back. */
+    r = lookup("447700900001");
+    ck_assert_str_eq(order(r), "S3,S4,S1,S2");
+    ck_assert_ptr_null(json_object_get(r, "forced"));
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(test_a_forced_test_route_still_refuses_a_blocked_customer)
+{
+    long long d = new_carrier("Prepaid D", "customer", "USD");
+    long long in = id_of(ok(admin, "interconnect.create", json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id",
+                                                                    (json_int_t)d, "name", "D-IN", "direction",
+                                                                    "ingress", "currency", "USD", "signalling_ips",
+                                                                    "192.0.2.40")));
+    long long svc = id_of(ok(admin, "service.create", json_pack("{s:I, s:s, s:I, s:I}", "interconnect_id",
+                                                                (json_int_t)in, "name", "D voice", "rating_plan_id",
+                                                                (json_int_t)retail_plan, "routing_plan_id",
+                                                                (json_int_t)main_plan)));
+    json_t *r = call(admin, "route.lookup", forced_lookup(svc, "447700900001", eg[1]));
+    ck_assert_int_eq(wsc_error_code(r), -32010);
+    ck_assert_str_eq(jstr(json_object_get(json_object_get(r, "error"), "data"), "reason"), "credit");
+    json_decref(r);
+}
+END_TEST
+
 int main(void)
 {
     admin = start_with_root(&S, "didtron_routing_r1", "routing", NULL);
@@ -706,6 +890,11 @@ int main(void)
     tcase_add_test(tc, test_plans_are_records_and_one_in_use_cannot_be_deleted);
     tcase_add_test(tc, test_an_entry_change_reaches_the_other_instance_and_its_subscribers);
     tcase_add_test(tc, test_the_service_is_found_by_its_tech_prefix_on_a_shared_interconnect);
+    tcase_add_test(tc, test_a_trunk_group_entry_expands_to_its_members_ordered_by_rate);
+    tcase_add_test(tc, test_an_empty_trunk_group_is_reported_and_the_others_still_route);
+    tcase_add_test(tc, test_entry_routes_name_exactly_one_live_interconnect_or_trunk_group);
+    tcase_add_test(tc, test_a_forced_test_route_evaluates_only_that_interconnect);
+    tcase_add_test(tc, test_a_forced_test_route_still_refuses_a_blocked_customer);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
     wsc_close(admin);

@@ -65,6 +65,27 @@ START_TEST(test_an_entry_with_no_routes_matches_and_hides_shorter_ones)
 }
 END_TEST
 
+START_TEST(test_a_trunk_group_route_is_kept_apart_from_interconnect_routes)
+{
+    route_builder *b = route_builder_new(1);
+    route_target v[2] = { route_target_for_group(12, 3, 7), { 12, 1, 2 } };
+    ck_assert(route_builder_add(b, "44", v, 2));
+    route_table *t = route_builder_finish(b);
+    ck_assert_ptr_nonnull(t);
+    size_t n;
+    int len;
+    const route_target *r = route_table_lookup(t, "4412", &n, &len);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(route_target_group(&r[0]), 12);
+    ck_assert_int_eq(r[0].priority, 3);
+    ck_assert_int_eq(r[0].weight, 7);
+    ck_assert_int_eq(route_target_group(&r[1]), 0);
+    ck_assert_int_eq(r[1].interconnect_id, 12);
+    ck_assert_uint_eq(sizeof(route_target), 16);
+    route_table_free(t);
+}
+END_TEST
+
 START_TEST(test_invalid_prefixes_are_refused_by_the_builder)
 {
     route_builder *b = route_builder_new(1);
@@ -231,6 +252,7 @@ int main(void)
     TCase *tc = tcase_create("route_table");
     tcase_add_test(tc, test_the_longest_entry_prefix_gives_its_routes);
     tcase_add_test(tc, test_an_entry_with_no_routes_matches_and_hides_shorter_ones);
+    tcase_add_test(tc, test_a_trunk_group_route_is_kept_apart_from_interconnect_routes);
     tcase_add_test(tc, test_invalid_prefixes_are_refused_by_the_builder);
     tcase_add_test(tc, test_growing_past_the_expected_size_keeps_every_entry);
     tcase_add_test(tc, test_lcr_orders_by_rate_then_priority_then_id);
