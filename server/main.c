@@ -29,6 +29,7 @@
 #include "demo/demo.h"
 #include "fx/fx.h"
 #include "ledger/ledger.h"
+#include "monitor/monitor.h"
 #include "net/net.h"
 #include "rpc/dispatch.h"
 #include "rpc/metrics.h"
@@ -151,7 +152,7 @@ static int cmd_serve(dt_config *cfg)
     if (!db)
         return 1;
     char err[512];
-    if (registry_init() || metrics_init() || ledger_init(cfg) || fx_init(cfg)) {
+    if (registry_init() || metrics_init() || ledger_init(cfg) || fx_init(cfg) || monitor_init(cfg)) {
         PQfinish(db);
         return 1;
     }

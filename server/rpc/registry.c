@@ -26,6 +26,7 @@ extern const rpc_method pause_methods[];
 extern const rpc_method call_methods[];
 extern const rpc_method gate_methods[];
 extern const rpc_method routing_methods[];
+extern const rpc_method monitor_methods[];
 
 static const rpc_method *const modules[] = {
     system_methods, auth_methods, user_methods, audit_methods, event_methods,
@@ -34,6 +35,7 @@ static const rpc_method *const modules[] = {
     document_methods,
     pause_methods, call_methods, gate_methods,
     routing_methods,
+    monitor_methods,
 };
 
 static const rpc_method **table;
