@@ -1,8 +1,9 @@
 /*
  * retention.c: retention.purge — hard-delete soft-deleted records once
  * they are older than the retention period, children before parents, and
- * never a row something live (or not yet purgeable) still points at. The
- * audit trail keeps what they were.
+ * never a row something live (or not yet purgeable) still points at; and
+ * finished jobs older than the period. The audit trail keeps what they
+ * were.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,18 @@ static int retention_purge(rpc_call *c)
         json_object_set_new(purged, purgeable[i].table, json_integer(n));
         total += n;
     }
+    /* Finished jobs (docs/jobs.md) once older than the retention period,
+     * with their delivery log; dead letters stay for an admin to see. */
+    PGresult *r = rpc_query(c, "DELETE FROM jobs t WHERE t.state = 'done'"
+                               " AND t.finished_at <= now() - make_interval(days => $1::int)", 1, d);
+    if (!r) {
+        json_decref(purged);
+        return -1;
+    }
+    long long jobs = atoll(PQcmdTuples(r));
+    PQclear(r);
+    json_object_set_new(purged, "jobs", json_integer(jobs));
+    total += jobs;
     json_t *after = json_pack("{s:I, s:O}", "retention_days", (json_int_t)days, "purged", purged);
     int rc = audit_record(c, "purge", "retention", 0, NULL, after);
     json_decref(after);

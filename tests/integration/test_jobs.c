@@ -509,6 +509,31 @@ END_TEST
 
 /* ---- shutdown ---- */
 
+START_TEST(test_retention_purges_done_jobs_and_keeps_queued_and_dead_ones)
+{
+    long long done = enqueue_echo(NULL);
+    json_decref(wait_state(done, "done", 10000));
+    long long dead = enqueue_echo(json_pack("{s:b}", "fail_hard", 1));
+    json_decref(wait_state(dead, "dead", 10000));
+    json_t *q = enqueue(json_pack("{s:s, s:{}}", "kind", "test.never_handled", "payload"));
+    long long queued = jint(q, "id");
+    json_decref(q);
+
+    json_t *r = ok(admin, "retention.purge", NULL); /* 30 days: nothing of today goes */
+    ck_assert_int_eq(jint(json_object_get(r, "purged"), "jobs"), 0);
+    json_decref(r);
+    json_decref(job_get(done));
+
+    r = ok(admin, "retention.purge", json_pack("{s:i}", "retention_days", 0));
+    ck_assert_int_ge(jint(json_object_get(r, "purged"), "jobs"), 1);
+    json_decref(r);
+    ck_assert_int_eq(fails(admin, "job.get", json_pack("{s:I}", "id", (json_int_t)done)), -32004);
+    ck_assert_int_eq(sql_ll("SELECT count(*) FROM job_attempts WHERE job_id = %lld", done), 0);
+    json_decref(wait_state(dead, "dead", 0));
+    json_decref(wait_state(queued, "queued", 0));
+}
+END_TEST
+
 START_TEST(test_stopping_the_server_lets_a_running_handler_finish_and_record_it)
 {
     long long id = enqueue_echo(json_pack("{s:i}", "sleep_ms", 1500));
@@ -543,6 +568,7 @@ int main(void)
     tcase_add_test(tc, test_two_instances_with_two_workers_each_run_200_jobs_exactly_once);
     tcase_add_test(tc, test_validation_errors_name_the_field);
     tcase_add_test(tc, test_non_admins_are_refused);
+    tcase_add_test(tc, test_retention_purges_done_jobs_and_keeps_queued_and_dead_ones);
     tcase_add_test(tc, test_stopping_the_server_lets_a_running_handler_finish_and_record_it);
     suite_add_tcase(s, tc);
     int rc = suite_run(s, true);
