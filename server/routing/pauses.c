@@ -364,46 +364,42 @@ static const char *opt_prefix(rpc_call *c)
     return p && p[0] ? p : NULL;
 }
 
-static int route_pause(rpc_call *c)
+/* route.pause and route.resume: their own transaction, so this instance's
+ * set is updated after the commit and before the reply. */
+static int pause_or_resume(rpc_call *c, bool pausing)
 {
     long long ic = rpc_int(c, "interconnect_id", 0);
     json_t *pause = NULL;
     if (rpc_begin(c))
         return -1;
-    int rc = pause_set(c, ic, opt_prefix(c), rpc_str(c, "reason"), "user", &pause);
+    int rc = pausing ? pause_set(c, ic, opt_prefix(c), rpc_str(c, "reason"), "user", &pause)
+                     : pause_clear(c, ic, opt_prefix(c), &pause);
     if (rc != 0 || rpc_commit(c)) {
         rpc_rollback(c);
         c->in_transaction = false;
         json_decref(pause);
         if (rc == 1)
-            return rpc_fail(c, RPC_CONFLICT, "interconnect %lld%s%s is already paused", ic,
-                            opt_prefix(c) ? " prefix " : "", opt_prefix(c) ? opt_prefix(c) : "");
+            return rpc_fail(c, pausing ? RPC_CONFLICT : RPC_NOT_FOUND, "interconnect %lld%s%s is %s", ic,
+                            opt_prefix(c) ? " prefix " : "", opt_prefix(c) ? opt_prefix(c) : "",
+                            pausing ? "already paused" : "not paused");
         return -1;
     }
-    pauses_observe_paused(pause);
+    if (pausing)
+        pauses_observe_paused(pause);
+    else
+        pauses_observe_resumed(pause);
     c->result = pause;
     return 0;
 }
 
+static int route_pause(rpc_call *c)
+{
+    return pause_or_resume(c, true);
+}
+
 static int route_resume(rpc_call *c)
 {
-    long long ic = rpc_int(c, "interconnect_id", 0);
-    json_t *pause = NULL;
-    if (rpc_begin(c))
-        return -1;
-    int rc = pause_clear(c, ic, opt_prefix(c), &pause);
-    if (rc != 0 || rpc_commit(c)) {
-        rpc_rollback(c);
-        c->in_transaction = false;
-        json_decref(pause);
-        if (rc == 1)
-            return rpc_fail(c, RPC_NOT_FOUND, "interconnect %lld%s%s is not paused", ic,
-                            opt_prefix(c) ? " prefix " : "", opt_prefix(c) ? opt_prefix(c) : "");
-        return -1;
-    }
-    pauses_observe_resumed(pause);
-    c->result = pause;
-    return 0;
+    return pause_or_resume(c, false);
 }
 
 static const list_sort pause_sorts[] = {

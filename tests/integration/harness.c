@@ -85,9 +85,14 @@ PGconn *harness_db(void)
 
 const char *harness_sql(const char *sql)
 {
+    return harness_sql_params(sql, 0, NULL);
+}
+
+const char *harness_sql_params(const char *sql, int nparams, const char *const *params)
+{
     static char value[1024];
     PGconn *db = harness_db();
-    PGresult *r = PQexec(db, sql);
+    PGresult *r = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
         die("SQL failed", PQresultErrorMessage(r));

@@ -31,6 +31,9 @@ PGconn *harness_db(void);
 /* Run SQL, expecting success; returns the first value of the first row
  * (static buffer) or "" when there is none. */
 const char *harness_sql(const char *sql);
+/* The same with values as parameters $1..$n (text), for SQL that carries
+ * values from the test rather than constants. */
+const char *harness_sql_params(const char *sql, int nparams, const char *const *params);
 
 /* A free TCP port on 127.0.0.1. */
 int harness_free_port(void);

@@ -358,10 +358,12 @@ START_TEST(test_import_takes_the_header_in_any_order_and_classifies_rows)
     ck_assert_str_eq(jstr(r, "effective_from"), later);
     json_decref(r);
     ck_assert_int_eq(db_rates(plan), 8);
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM rates WHERE rating_plan_id = %lld AND effective_to = '%s'", plan,
-             later);
-    ck_assert_str_eq(harness_sql(sql), "3");
+    char plan_text[24];
+    snprintf(plan_text, sizeof plan_text, "%lld", plan);
+    const char *const closed_params[] = { plan_text, later };
+    ck_assert_str_eq(harness_sql_params("SELECT count(*) FROM rates WHERE rating_plan_id = $1 AND effective_to = $2",
+                                        2, closed_params),
+                     "3");
 
     /* Now, inside the 7 days' notice: an early increase. */
     r = import_ok(plan, "merge", "prefix,rate\n33,0.025\n", NULL);
