@@ -92,7 +92,8 @@ const char *harness_sql_params(const char *sql, int nparams, const char *const *
 {
     static char value[1024];
     PGconn *db = harness_db();
-    PGresult *r = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+    /* Without parameters, PQexec: fixtures send several statements at once. */
+    PGresult *r = nparams ? PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(db, sql);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
         die("SQL failed", PQresultErrorMessage(r));
