@@ -5,7 +5,10 @@
  * add, edit and delete entries (routes typed as a list of
  * "interconnect_id[:priority[:weight]]" items), and the test-route panel
  * (T or Q): route.lookup for a service id and a number, with the ordered
- * routes, every rejection with its reason, and the mode note.
+ * routes, every rejection with its reason, and the mode note. Below the
+ * table, the selected entry's suppliers with their current rate for the
+ * prefix and the margin against the customer plan
+ * (routing_plan.entry.rates), fetched as the selection moves.
  *
  * Also the pause / resume prompts of interconnect rows (carrier detail,
  * interconnect detail): route.pause with a reason, route.resume after
@@ -25,6 +28,7 @@
 
 #define ENTRY_PAGE 500
 #define TEST_LINES 48
+#define RATE_LINES 24
 
 typedef struct {
     long long id;
@@ -37,12 +41,15 @@ typedef struct {
     char line[300];         /* the last save's outcome */
     char test[TEST_LINES][200];
     int ntest;
+    char rates_prefix[40];  /* the entry the rates are (being) fetched for */
+    char rates[RATE_LINES][200];
+    int nrates;
 } rview;
 
 /* Remembered across tabs: the service the last test used. */
 static char last_service[128];
 
-enum { PART_PLAN, PART_ENTRIES, PART_TEST, PART_SAVE };
+enum { PART_PLAN, PART_ENTRIES, PART_TEST, PART_SAVE, PART_RATES };
 
 static const table_column entry_cols[] = {
     { "Prefix", "prefix", 10, 1, false },
@@ -124,10 +131,74 @@ static void show_lookup(rview *v, json_t *r)
     }
 }
 
+static void reply(screen *s, int part, json_t *result, json_t *error);
+
+static void add_rate(rview *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_rate(rview *v, const char *fmt, ...)
+{
+    if (v->nrates >= RATE_LINES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->rates[v->nrates++], sizeof v->rates[0], fmt, ap);
+    va_end(ap);
+}
+
+/* routing_plan.entry.rates: a line for the customer plan, one per supplier. */
+static void show_rates(rview *v, json_t *r)
+{
+    v->nrates = 0;
+    json_t *cust = json_object_get(r, "customer");
+    if (json_is_object(cust))
+        add_rate(v, "customer plan %lld: %s %s %s%s%s", (long long)json_integer_value(json_object_get(cust, "rating_plan_id")),
+                 str(cust, "rate"), str(cust, "currency"), str(cust, "destination"),
+                 json_is_true(json_object_get(cust, "blocked")) ? " · BLOCKED" : "",
+                 json_string_length(json_object_get(cust, "note")) ? " · no rate" : "");
+    else
+        add_rate(v, "no service routes through this plan: no customer rate, no margin");
+    json_t *x;
+    size_t i;
+    json_array_foreach(json_object_get(r, "routes"), i, x) {
+        const char *margin = json_string_value(json_object_get(x, "margin"));
+        add_rate(v, "%-14.14s %-18.18s %10s %s  margin %s%s%s%s", str(x, "name"), str(x, "carrier"), str(x, "rate"),
+                 str(x, "currency"), margin ? margin : "-", margin && margin[0] == '-' ? " LOSS" : "",
+                 json_is_string(json_object_get(x, "note")) ? " · " : "",
+                 json_is_string(json_object_get(x, "note")) ? str(x, "note") : "");
+    }
+}
+
+/* Ask for the selected entry's rates when the selection is on another prefix. */
+static void want_rates(screen *s)
+{
+    rview *v = s->state;
+    json_t *e = v->t.nrows ? json_array_get(v->entries, v->t.selected) : NULL;
+    const char *prefix = e ? json_string_value(json_object_get(e, "prefix")) : NULL;
+    if (!prefix) {
+        v->rates_prefix[0] = '\0';
+        v->nrates = 0;
+        return;
+    }
+    if (!strcmp(prefix, v->rates_prefix))
+        return;
+    snprintf(v->rates_prefix, sizeof v->rates_prefix, "%s", prefix);
+    screen_call(s, "routing_plan.entry.rates",
+                json_pack("{s:I, s:s}", "routing_plan_id", (json_int_t)v->id, "prefix", prefix), reply, PART_RATES);
+}
+
 static void reply(screen *s, int part, json_t *result, json_t *error)
 {
     rview *v = s->state;
     app_dirty();
+    if (part == PART_RATES) {
+        const char *prefix = json_string_value(json_object_get(result, "prefix"));
+        if (error) {
+            v->nrates = 0;
+            add_rate(v, "rates: %s", str(error, "message"));
+        } else if (prefix && !strcmp(prefix, v->rates_prefix)) {
+            show_rates(v, result); /* a late reply for an entry left behind is dropped */
+        }
+        return;
+    }
     if (part == PART_TEST) {
         if (!error) {
             show_lookup(v, result);
@@ -196,6 +267,8 @@ static void reply(screen *s, int part, json_t *result, json_t *error)
         v->t.selected = keep < v->t.nrows ? keep : v->t.nrows - 1;
         v->t.top = keep_top <= v->t.selected ? keep_top : v->t.selected;
     }
+    v->rates_prefix[0] = '\0'; /* routes or rates may have changed: ask again */
+    want_rates(s);
 }
 
 static void load_entries(screen *s)
@@ -245,6 +318,17 @@ static void draw(screen *s, rect r)
             ui_put(in.y + i, in.x, in.w, strncmp(t, "REJECTED", 8) && strncmp(t, "refused", 7) ? STYLE_NORMAL : STYLE_BAD,
                    t);
         }
+    } else if (v->nrates && body.h > 8) {
+        int ph = v->nrates + 2;
+        if (ph > body.h / 2 + 2)
+            ph = body.h / 2 + 2;
+        rect panel = { body.y + body.h - ph, body.x, ph, body.w };
+        body.h -= ph;
+        char title[80];
+        snprintf(title, sizeof title, "Suppliers of %s: rate and margin now", v->rates_prefix);
+        rect in = ui_box(panel, title, false);
+        for (int i = 0; i < in.h && i < v->nrates; i++)
+            ui_put(in.y + i, in.x, in.w, strstr(v->rates[i], " LOSS") ? STYLE_BAD : STYLE_NORMAL, v->rates[i]);
     }
     table_draw(&v->t, body, true, v->loading ? "loading…" : "no entries: n adds one");
 }
@@ -384,6 +468,7 @@ static bool action(screen *s, action_id a, int h)
     }
     default: return false;
     }
+    want_rates(s);
     return true;
 }
 

@@ -26,6 +26,7 @@ extern const rpc_method pause_methods[];
 extern const rpc_method call_methods[];
 extern const rpc_method gate_methods[];
 extern const rpc_method routing_methods[];
+extern const rpc_method entry_rate_methods[];
 extern const rpc_method monitor_methods[];
 
 static const rpc_method *const modules[] = {
@@ -34,7 +35,7 @@ static const rpc_method *const modules[] = {
     ledger_methods, retention_methods, cdr_methods, rating_methods, job_methods, fx_methods,
     document_methods,
     pause_methods, call_methods, gate_methods,
-    routing_methods,
+    routing_methods, entry_rate_methods,
     monitor_methods,
 };
 

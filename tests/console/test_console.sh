@@ -639,6 +639,11 @@ text "$ic_a,$ic_b:5"
 keys F2
 entry_listed() { screen | grep -E "(^|[ ▌│])44 " | grep -qF "$ic_a:0:1, $ic_b:5:1"; }
 check "the entry lists its routes (interconnect:priority:weight)" retry entry_listed
+check "the selected entry's suppliers show their rate for the prefix" wait_for "Suppliers of 44: rate and margin now"
+check "with the margin against the customer plan" \
+    bash -c "tmux -S '$sock' capture-pane -p -t console | grep -F 'R7-OUT-A' | grep -qF '0.006000 USD  margin 0.004000'"
+check "a supplier dearer than the customer rate is marked LOSS" \
+    bash -c "tmux -S '$sock' capture-pane -p -t console | grep -F 'R7-OUT-B' | grep -qF 'margin -0.003000 LOSS'"
 keys T
 check "T opens the test-route prompt" wait_for "Test route"
 text "$svc7"

@@ -857,6 +857,65 @@ START_TEST(test_a_forced_test_route_still_refuses_a_blocked_customer)
 }
 END_TEST
 
+/* ---- the entry editor's rates ---- */
+
+static json_t *rates_route(json_t *r, long long ic)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(r, "routes"), i, x)
+        if (jint(x, "interconnect_id") == ic)
+            return x;
+    return NULL;
+}
+
+START_TEST(test_entry_rates_show_each_suppliers_rate_and_margin_against_the_customer_plan)
+{
+    /* 4420: customer 0.012 (the Main plan's service rates on Retail);
+     * S1 0.009, S2 0.011, S3 0.013, S4 0.0095. */
+    json_t *r = ok(admin, "routing_plan.entry.rates",
+                   json_pack("{s:I, s:s}", "routing_plan_id", (json_int_t)main_plan, "prefix", "4420"));
+    json_t *cust = json_object_get(r, "customer");
+    ck_assert_int_eq(jint(cust, "rating_plan_id"), retail_plan);
+    ck_assert_str_eq(jstr(cust, "rate"), "0.012000");
+    ck_assert_str_eq(jstr(cust, "destination"), "London");
+    ck_assert_int_eq(json_array_size(json_object_get(r, "routes")), 4);
+    ck_assert_int_eq(jint(json_array_get(json_object_get(r, "routes"), 0), "interconnect_id"), eg[1]);
+    ck_assert_str_eq(jstr(rates_route(r, eg[1]), "rate"), "0.009000");
+    ck_assert_str_eq(jstr(rates_route(r, eg[1]), "margin"), "0.003000");
+    ck_assert_str_eq(jstr(rates_route(r, eg[1]), "name"), "S1-OUT");
+    ck_assert_str_eq(jstr(rates_route(r, eg[3]), "margin"), "-0.001000");
+    ck_assert_str_eq(jstr(rates_route(r, eg[4]), "margin"), "0.002500");
+    json_decref(r);
+    /* Against another customer plan, and a supplier without a rate or in
+     * another currency: no margin, and a note why. */
+    long long other = new_rating_plan("Retail 2", "USD", "customer", "prefix,destination,rate\n44,UK,0.02\n");
+    entry_set(main_plan, "4421", json_pack("[o,o,o]", route(eg[5], 0, 1), route(eg[6], 0, 1), route(eg[7], 0, 1)));
+    r = ok(admin, "routing_plan.entry.rates", json_pack("{s:I, s:s, s:I}", "routing_plan_id", (json_int_t)main_plan,
+                                                        "prefix", "4421", "rating_plan_id", (json_int_t)other));
+    ck_assert_str_eq(jstr(json_object_get(r, "customer"), "rate"), "0.020000");
+    ck_assert(json_is_null(json_object_get(rates_route(r, eg[5]), "rate")));
+    ck_assert(json_is_null(json_object_get(rates_route(r, eg[5]), "margin")));
+    ck_assert_ptr_nonnull(strstr(jstr(rates_route(r, eg[5]), "note"), "no rate"));
+    ck_assert_str_eq(jstr(rates_route(r, eg[6]), "rate"), "0.001000");
+    ck_assert_str_eq(jstr(rates_route(r, eg[6]), "currency"), "EUR");
+    ck_assert(json_is_null(json_object_get(rates_route(r, eg[6]), "margin")));
+    ck_assert_str_eq(jstr(rates_route(r, eg[7]), "note"), "no supplier rating plan");
+    json_decref(r);
+    entry_delete(main_plan, "4421");
+    fails_on_field(admin, "routing_plan.entry.rates", json_pack("{s:I, s:s, s:I}", "routing_plan_id",
+                                                                (json_int_t)main_plan, "prefix", "4420",
+                                                                "rating_plan_id", (json_int_t)999999),
+                   "rating_plan_id");
+    fails_on_field(admin, "routing_plan.entry.rates", json_pack("{s:I, s:s}", "routing_plan_id",
+                                                                (json_int_t)main_plan, "prefix", "44a"),
+                   "prefix");
+    ck_assert_int_eq(fails(admin, "routing_plan.entry.rates", json_pack("{s:I, s:s}", "routing_plan_id",
+                                                                        (json_int_t)main_plan, "prefix", "4999")),
+                     -32004);
+}
+END_TEST
+
 int main(void)
 {
     admin = start_with_root(&S, "didtron_routing_r1", "routing", NULL);
@@ -895,6 +954,7 @@ int main(void)
     tcase_add_test(tc, test_entry_routes_name_exactly_one_live_interconnect_or_trunk_group);
     tcase_add_test(tc, test_a_forced_test_route_evaluates_only_that_interconnect);
     tcase_add_test(tc, test_a_forced_test_route_still_refuses_a_blocked_customer);
+    tcase_add_test(tc, test_entry_rates_show_each_suppliers_rate_and_margin_against_the_customer_plan);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
     wsc_close(admin);
