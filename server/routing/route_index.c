@@ -67,7 +67,7 @@ typedef struct {
     route_target routes[ROUTES_MAX];
 } entries_load;
 
-/* One batch of the cursor (plan_cache_rows' take): prefix, routes. */
+/* One batch of the cursor (plan_cache_rows' take): prefix, routes, ASR floor (basis points), ACD floor. */
 static bool take_entries(PGresult *r, void *ctx, char *err, size_t errlen)
 {
     entries_load *x = ctx;
@@ -78,7 +78,8 @@ static bool take_entries(PGresult *r, void *ctx, char *err, size_t errlen)
             log_error("routing: plan %lld prefix %s: unreadable routes", x->plan_id, PQgetvalue(r, i, 0));
             continue;
         }
-        if (!route_builder_add(x->b, PQgetvalue(r, i, 0), x->routes, (size_t)nr)) {
+        route_limits lim = { (uint16_t)atoi(PQgetvalue(r, i, 2)), (uint16_t)atoi(PQgetvalue(r, i, 3)) };
+        if (!route_builder_add_limited(x->b, PQgetvalue(r, i, 0), x->routes, (size_t)nr, lim)) {
             snprintf(err, errlen, "out of memory");
             return false;
         }
@@ -114,7 +115,8 @@ static void *load(PGconn *db, long long plan_id, long long *version, char *err, 
     if (!plan_cache_rows(db,
             "SELECT e.prefix, coalesce((SELECT string_agg(concat_ws(':', coalesce(x->>'interconnect_id', '-' || (x->>'trunk_group_id')),"
             "   coalesce(x->>'priority', '0'), coalesce(x->>'weight', '1')), ',' ORDER BY k)"
-            "   FROM jsonb_array_elements(e.routes) WITH ORDINALITY AS a(x, k)), '')"
+            "   FROM jsonb_array_elements(e.routes) WITH ORDINALITY AS a(x, k)), ''),"
+            " coalesce(round(e.min_asr * 10000), 0)::integer, coalesce(e.min_acd, 0)"
             " FROM routing_plan_entries e WHERE e.routing_plan_id = $1 ORDER BY e.prefix",
             plan_id, false, take_entries, &x, err, errlen))
         goto out;

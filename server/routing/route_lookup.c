@@ -17,6 +17,7 @@
 #include "../ledger/ledger.h"
 #include "../rating/ingress_match.h"
 #include "../rating/rating_engine.h"
+#include "../monitor/monitor.h"
 #include "gates.h"
 #include "route_index.h"
 #include "routing.h"
@@ -367,6 +368,37 @@ static void reject(json_t *rejected, long long ic, long long carrier, long long 
     json_array_append_new(rejected, o);
 }
 
+/* ---- quality: the KPI windows of issue 8 ---- */
+
+#define QUALITY_MIN_ATTEMPTS 10
+#define QUALITY_WINDOW KPI_15M
+
+/* A supplier's live figures over the last 15 minutes: its route to the
+ * customer's destination (scope "route", as monitor.c keys it) when that
+ * has QUALITY_MIN_ATTEMPTS attempts, else the whole interconnect; false
+ * when neither has enough to judge. */
+static bool live_quality(long long ic, const rating_result *cust, int64_t now, kpi_counts *out, const char **scope)
+{
+    kpi_table *k = monitor_kpi_table();
+    if (!k)
+        return false;
+    char id[KPI_ID_MAX + 160];
+    const char *dest = cust->destination[0] ? cust->destination : cust->prefix;
+    if (dest[0]) {
+        snprintf(id, sizeof id, "%lld/%s", ic, dest);
+        id[KPI_ID_MAX] = '\0'; /* cut where monitor.c's id is cut */
+        kpi_get(k, KPI_ROUTE, id, QUALITY_WINDOW, now, out);
+        if (out->attempts >= QUALITY_MIN_ATTEMPTS) {
+            *scope = "route";
+            return true;
+        }
+    }
+    snprintf(id, sizeof id, "%lld", ic);
+    kpi_get(k, KPI_INTERCONNECT, id, QUALITY_WINDOW, now, out);
+    *scope = "interconnect";
+    return out->attempts >= QUALITY_MIN_ATTEMPTS;
+}
+
 static uint64_t fresh_seed(void)
 {
     static atomic_ullong counter;
@@ -425,6 +457,7 @@ int route_lookup(rpc_call *c)
     const route_target *targets = NULL;
     size_t nt = 0;
     route_target single;
+    route_limits limits = { 0, 0 };
     json_t *entry_prefix = json_null();
     const char *note = NULL;
     bool forced = json_object_get(c->params, "force_interconnect_id") != NULL;
@@ -452,11 +485,12 @@ int route_lookup(rpc_call *c)
             goto out;
         }
         int plen = 0;
-        targets = route_table_lookup(route_index_table(rix), callee, &nt, &plen);
+        targets = route_table_match(route_index_table(rix), callee, &nt, &plen, &limits);
         if (targets)
             entry_prefix = json_stringn(callee, (size_t)plen);
         if (mode == ROUTE_MODE_QUALITY)
-            note = "quality scores come with monitoring; ordered as lcr";
+            note = "quality: scores from the last 15 minutes (ASR, ACD, PDD); suppliers with fewer than 10 calls score "
+                   "50; equal scores by rate";
     } else {
         note = "the service has no routing plan";
     }
@@ -493,7 +527,10 @@ int route_lookup(rpc_call *c)
 
     size_t ncand = 0;
     rating_result *rates = calloc(nsrc + 1, sizeof *rates);
-    if (!rates) {
+    json_t **quality = calloc(nsrc + 1, sizeof *quality); /* per candidate, when judged */
+    if (!rates || !quality) {
+        free(rates);
+        free(quality);
         json_decref(entry_prefix);
         rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
         goto out;
@@ -571,7 +608,35 @@ int route_lookup(rpc_call *c)
             reject(rejected, t->id, x->carrier_id, t->group, "negative_margin", why);
             continue;
         }
-        cands[ncand++] = (route_candidate){ x->id, sr->rate, t->priority, t->weight, i };
+        int32_t score = ROUTE_QUALITY_UNKNOWN;
+        if (mode == ROUTE_MODE_QUALITY || limits.min_asr_bp || limits.min_acd_s) {
+            kpi_counts k;
+            const char *scope = "";
+            if (live_quality(x->id, &cust, now, &k, &scope)) {
+                double asr = kpi_asr(&k), acd = kpi_acd(&k);
+                score = route_quality_score(asr, acd, kpi_pdd_avg(&k), k.pdd_n > 0);
+                if (limits.min_asr_bp && asr * 10000 < limits.min_asr_bp) {
+                    snprintf(why, sizeof why, "ASR %.4f is below the entry's floor %.4f over 15m (%s, %llu attempts)",
+                             asr, limits.min_asr_bp / 10000.0, scope, (unsigned long long)k.attempts);
+                    reject(rejected, t->id, x->carrier_id, t->group, "quality", why);
+                    continue;
+                }
+                if (limits.min_acd_s && acd < limits.min_acd_s) {
+                    snprintf(why, sizeof why, "ACD %.1f s is below the entry's floor %d s over 15m (%s, %llu attempts)",
+                             acd, limits.min_acd_s, scope, (unsigned long long)k.attempts);
+                    reject(rejected, t->id, x->carrier_id, t->group, "quality", why);
+                    continue;
+                }
+                quality[i] = json_pack("{s:i, s:s, s:s, s:I, s:f, s:f}", "score", (int)score, "window", "15m", "scope",
+                                       scope, "attempts", (json_int_t)k.attempts, "asr",
+                                       (double)(long long)(asr * 10000 + 0.5) / 10000, "acd",
+                                       (double)(long long)(acd * 10 + 0.5) / 10);
+            } else {
+                quality[i] = json_pack("{s:i, s:s, s:I}", "score", (int)score, "window", "15m", "attempts",
+                                       (json_int_t)k.attempts);
+            }
+        }
+        cands[ncand++] = (route_candidate){ x->id, sr->rate, t->priority, t->weight, score, i };
     }
 
     json_int_t seed_in = json_integer_value(json_object_get(c->params, "seed"));
@@ -589,8 +654,15 @@ int route_lookup(rpc_call *c)
                               "prefix", sr->prefix, "priority", (int)cd->priority, "weight", (int)cd->weight);
         if (o && src->group)
             json_object_set_new(o, "trunk_group_id", json_integer(src->group));
+        if (o && quality[cd->ref]) {
+            json_object_set_new(o, "quality", quality[cd->ref]);
+            quality[cd->ref] = NULL;
+        }
         json_array_append_new(routes_out, o);
     }
+    for (size_t i = 0; i < nsrc; i++)
+        json_decref(quality[i]);
+    free(quality);
     free(rates);
 
     char crate[32];

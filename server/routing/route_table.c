@@ -16,6 +16,7 @@ struct route_table {
     size_t nentries, nroutes;
     uint32_t *first;          /* nentries + 1 */
     route_target *routes;     /* nroutes */
+    route_limits *limits;     /* nentries */
 };
 
 struct route_builder {
@@ -23,6 +24,7 @@ struct route_builder {
     size_t nrows, cap_rows;
     char *prefixes;           /* 25 bytes per entry, NUL-terminated */
     uint32_t *first;
+    route_limits *limits;
     route_target *routes;
     size_t nroutes, cap_routes;
     bool failed;
@@ -56,9 +58,10 @@ route_builder *route_builder_new(size_t expected)
     b->rows = malloc(b->cap_rows * sizeof *b->rows);
     b->prefixes = malloc(b->cap_rows * PREFIX_SLOT);
     b->first = malloc((b->cap_rows + 1) * sizeof *b->first);
+    b->limits = malloc(b->cap_rows * sizeof *b->limits);
     b->cap_routes = b->cap_rows * 4;
     b->routes = malloc(b->cap_routes * sizeof *b->routes);
-    if (!b->rows || !b->prefixes || !b->first || !b->routes) {
+    if (!b->rows || !b->prefixes || !b->first || !b->limits || !b->routes) {
         route_builder_free(b);
         return NULL;
     }
@@ -72,6 +75,7 @@ void route_builder_free(route_builder *b)
         free(b->rows);
         free(b->prefixes);
         free(b->first);
+        free(b->limits);
         free(b->routes);
         free(b);
     }
@@ -87,6 +91,12 @@ static bool valid_prefix(const char *p)
 }
 
 bool route_builder_add(route_builder *b, const char *prefix, const route_target *routes, size_t n)
+{
+    return route_builder_add_limited(b, prefix, routes, n, (route_limits){ 0, 0 });
+}
+
+bool route_builder_add_limited(route_builder *b, const char *prefix, const route_target *routes, size_t n,
+                               route_limits limits)
 {
     if (b->failed || !valid_prefix(prefix) || (n && !routes))
         return false;
@@ -105,7 +115,10 @@ bool route_builder_add(route_builder *b, const char *prefix, const route_target 
         uint32_t *f = realloc(b->first, (cap + 1) * sizeof *f);
         if (f)
             b->first = f;
-        if (!r || !p || !f) {
+        route_limits *l = realloc(b->limits, cap * sizeof *l);
+        if (l)
+            b->limits = l;
+        if (!r || !p || !f || !l) {
             b->failed = true;
             return false;
         }
@@ -131,6 +144,7 @@ bool route_builder_add(route_builder *b, const char *prefix, const route_target 
     b->rows[k].effective_from = 0;
     b->rows[k].effective_to = RATE_OPEN_END;
     b->rows[k].row_id = (int64_t)k;
+    b->limits[k] = limits;
     if (n)
         memcpy(b->routes + b->nroutes, routes, n * sizeof *routes);
     b->nroutes += n;
@@ -159,8 +173,10 @@ route_table *route_builder_finish(route_builder *b)
     t->nroutes = b->nroutes;
     t->first = b->first;
     t->routes = b->routes;
+    t->limits = b->limits;
     b->first = NULL;
     b->routes = NULL;
+    b->limits = NULL;
     /* Give back what the builder over-allocated. */
     if (t->nroutes) {
         route_target *shrunk = realloc(t->routes, t->nroutes * sizeof *t->routes);
@@ -174,13 +190,23 @@ out:
 
 const route_target *route_table_lookup(const route_table *t, const char *digits, size_t *n, int *prefix_len)
 {
+    return route_table_match(t, digits, n, prefix_len, NULL);
+}
+
+const route_target *route_table_match(const route_table *t, const char *digits, size_t *n, int *prefix_len,
+                                      route_limits *limits)
+{
     rate_match m;
     *n = 0;
+    if (limits)
+        *limits = (route_limits){ 0, 0 };
     if (!t || !digits || !prefix_index_lookup(t->ix, digits, 0, 0, &m))
         return NULL;
     size_t k = (size_t)m.row_id;
     if (k >= t->nentries)
         return NULL;
+    if (limits)
+        *limits = t->limits[k];
     *n = t->first[k + 1] - t->first[k];
     if (prefix_len)
         *prefix_len = m.prefix_len;
@@ -195,7 +221,7 @@ size_t route_table_memory(const route_table *t)
     if (!t)
         return 0;
     return sizeof *t + prefix_index_memory(t->ix) + (t->nentries + 1) * sizeof *t->first +
-           t->nroutes * sizeof *t->routes;
+           t->nentries * sizeof *t->limits + t->nroutes * sizeof *t->routes;
 }
 
 void route_table_free(route_table *t)
@@ -203,9 +229,21 @@ void route_table_free(route_table *t)
     if (t) {
         prefix_index_free(t->ix);
         free(t->first);
+        free(t->limits);
         free(t->routes);
         free(t);
     }
+}
+
+/* ---- quality ---- */
+
+int32_t route_quality_score(double asr, double acd_s, double pdd_ms, bool pdd_known)
+{
+    double a = asr < 0 ? 0 : asr > 1 ? 1 : asr;
+    double d = acd_s <= 0 ? 0 : acd_s >= 180 ? 1 : acd_s / 180;
+    double p = !pdd_known ? 0.5 : pdd_ms <= 0 ? 1 : pdd_ms >= 8000 ? 0 : 1 - pdd_ms / 8000;
+    double q = 0.5 * a + 0.3 * d + 0.2 * p;
+    return (int32_t)(q * 20 + 0.5) * 5;
 }
 
 /* ---- ordering ---- */
@@ -231,6 +269,13 @@ static int cmp_priority(const route_candidate *a, const route_candidate *b)
     if (a->priority != b->priority)
         return a->priority > b->priority ? -1 : 1;
     return cmp_id(a, b);
+}
+
+static int cmp_score(const route_candidate *a, const route_candidate *b)
+{
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return cmp_rate(a, b);
 }
 
 static int cmp_priority_rate(const route_candidate *a, const route_candidate *b)
@@ -307,8 +352,10 @@ void route_order(route_candidate *v, size_t n, route_mode mode, money_t lcr_delt
     case ROUTE_MODE_WEIGHT:
         order_weighted(v, n, seed);
         return;
-    case ROUTE_MODE_LCR:
     case ROUTE_MODE_QUALITY:
+        sort(v, n, cmp_score);
+        return;
+    case ROUTE_MODE_LCR:
     default:
         sort(v, n, cmp_rate);
         if (lcr_delta <= 0)

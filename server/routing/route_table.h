@@ -50,6 +50,15 @@ static inline route_target route_target_for_group(long long group, int32_t prior
 
 typedef struct route_table route_table;
 
+/* An entry's quality floor: a supplier whose live ASR or ACD is below it
+ * is dropped while it stays below (route.lookup judges it with the KPI
+ * windows). 0 = no floor. ASR in basis points (3000 = 0.30), ACD in
+ * seconds. */
+typedef struct {
+    uint16_t min_asr_bp;
+    uint16_t min_acd_s;
+} route_limits;
+
 /* Builder: add entries in any order, then finish. A prefix added twice
  * keeps the first (the database has one row per plan and prefix). Strings
  * and arrays are copied. */
@@ -57,6 +66,9 @@ typedef struct route_builder route_builder;
 route_builder *route_builder_new(size_t expected_entries);
 /* false on allocation failure or an invalid prefix (1..24 digits). */
 bool route_builder_add(route_builder *b, const char *prefix, const route_target *routes, size_t n);
+/* The same with the entry's quality floor. */
+bool route_builder_add_limited(route_builder *b, const char *prefix, const route_target *routes, size_t n,
+                               route_limits limits);
 /* The table (the builder is consumed, also on failure: NULL). */
 route_table *route_builder_finish(route_builder *b);
 void route_builder_free(route_builder *b);
@@ -65,6 +77,10 @@ void route_builder_free(route_builder *b);
  * its routes (valid while the table lives) and their count, and the
  * matched prefix length in *prefix_len. NULL when no entry matches. */
 const route_target *route_table_lookup(const route_table *t, const char *digits, size_t *n, int *prefix_len);
+/* The same, also giving the matched entry's quality floor (zeros when no
+ * entry matches). */
+const route_target *route_table_match(const route_table *t, const char *digits, size_t *n, int *prefix_len,
+                                      route_limits *limits);
 size_t route_table_entries(const route_table *t);
 size_t route_table_routes(const route_table *t);
 size_t route_table_memory(const route_table *t);
@@ -76,14 +92,27 @@ typedef struct {
     money_t rate;           /* the supplier's rate per minute */
     int32_t priority;
     int32_t weight;
+    int32_t score;          /* quality mode: 0..100, higher is better */
     size_t ref;             /* the caller's own index, carried along */
 } route_candidate;
 
+/* The quality score of a supplier (0..100 in steps of 5, higher is
+ * better) from its live figures: 100 x (0.5 ASR + 0.3 min(ACD / 180 s, 1)
+ * + 0.2 (1 - min(PDD / 8,000 ms, 1))), PDD counting 0.5 when unknown,
+ * rounded to the nearest 5 so that near-equal suppliers tie and cost
+ * decides between them. */
+int32_t route_quality_score(double asr, double acd_s, double pdd_ms, bool pdd_known);
+/* The score of a supplier without enough calls to judge: average, so a
+ * new supplier still gets traffic and so gets measured. */
+#define ROUTE_QUALITY_UNKNOWN 50
+
 /* Order candidates in place by mode:
- *   lcr / quality: cheapest rate first; rates within lcr_delta of the
+ *   lcr: cheapest rate first; rates within lcr_delta of the
  *       cheapest not yet placed form one band, ordered by priority
  *       (higher first), then rate, then interconnect id. lcr_delta 0:
  *       only equal rates tie.
+ *   quality: higher score first; equal scores by rate (cheapest first),
+ *       then priority, then interconnect id.
  *   priority: higher priority first, then interconnect id.
  *   weight: weighted random order without replacement (a candidate is
  *       drawn with probability weight / sum of the remaining weights);

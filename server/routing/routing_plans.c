@@ -89,7 +89,7 @@ static int plan_delete(rpc_call *c)
 
 static const char entry_json[] =
     "json_build_object('id', t.id, 'routing_plan_id', t.routing_plan_id, 'prefix', t.prefix, 'routes', t.routes,"
-    " 'version', t.version, 'created_at', " TS("t.created_at") ", 'updated_at', " TS("t.updated_at") ")";
+    " 'min_asr', t.min_asr, 'min_acd', t.min_acd, 'version', t.version, 'created_at', " TS("t.created_at") ", 'updated_at', " TS("t.updated_at") ")";
 
 static const list_sort entry_sorts[] = {
     { "id", "t.id", LIST_INT }, { "prefix", "t.prefix", LIST_TEXT }, { NULL },
@@ -117,6 +117,8 @@ static const rpc_field entry_set_params[] = {
     { "routing_plan_id", F_ID, F_REQUIRED },
     { "prefix", F_PREFIX, F_REQUIRED },
     { "routes", F_ARRAY, F_REQUIRED, 0, ROUTES_MAX, NULL, route_fields, F_OBJECT },
+    { "min_asr", F_ANY, F_NULLABLE },   /* a fraction 0..1, checked in entry_set */
+    { "min_acd", F_INT, F_NULLABLE, 0, 65535 },
     { NULL },
 };
 static const rpc_field entry_delete_params[] = {
@@ -213,6 +215,20 @@ static int entry_set(rpc_call *c)
                                                json_is_integer(w) ? json_integer_value(w) : 1));
     }
     json_decref(ids);
+    /* The quality floor: ASR a fraction with up to 4 decimals, ACD seconds. */
+    char asr[16] = "", acd[16] = "";
+    json_t *asrv = json_object_get(c->params, "min_asr"), *acdv = json_object_get(c->params, "min_acd");
+    if (asrv && !json_is_null(asrv)) {
+        double x = json_number_value(asrv);
+        if (!json_is_number(asrv) || !(x >= 0 && x <= 1)) {
+            rpc_field_error(c, "min_asr", "must be a fraction from 0 to 1 (0.30 = 30 %)");
+            bad++;
+        } else {
+            snprintf(asr, sizeof asr, "%.4f", x);
+        }
+    }
+    if (acdv && !json_is_null(acdv))
+        snprintf(acd, sizeof acd, "%lld", (long long)json_integer_value(acdv));
     int rc = -1;
     json_t *before = NULL, *after = NULL;
     char *text = NULL;
@@ -225,10 +241,12 @@ static int entry_set(rpc_call *c)
     before = entry_get(c, plan, prefix, &failed);
     if (failed || !(text = json_dumps(clean, JSON_COMPACT)))
         goto out;
-    PGresult *r = rpc_query(c, "INSERT INTO routing_plan_entries (routing_plan_id, prefix, routes) VALUES ($1, $2, $3::jsonb)"
+    PGresult *r = rpc_query(c, "INSERT INTO routing_plan_entries (routing_plan_id, prefix, routes, min_asr, min_acd)"
+                               " VALUES ($1, $2, $3::jsonb, nullif($4, '')::numeric, nullif($5, '')::integer)"
                                " ON CONFLICT (routing_plan_id, prefix) DO UPDATE SET routes = excluded.routes,"
+                               " min_asr = excluded.min_asr, min_acd = excluded.min_acd,"
                                " version = routing_plan_entries.version + 1, updated_at = now()",
-                            3, plan, prefix, text);
+                            5, plan, prefix, text, asr, acd);
     if (!r)
         goto out;
     PQclear(r);

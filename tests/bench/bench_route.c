@@ -184,7 +184,7 @@ int main(int argc, char **argv)
                         rate_match m;
                         rate = prefix_index_lookup(decks[k % (size_t)routes], numbers[i], 0, 0, &m) ? m.t.rate : 0;
                     }
-                    cand[k] = (route_candidate){ r[k].interconnect_id, rate, r[k].priority, r[k].weight, k };
+                    cand[k] = (route_candidate){ .interconnect_id = r[k].interconnect_id, .rate = rate, .priority = r[k].priority, .weight = r[k].weight, .ref = k };
                 }
                 route_mode mode = i % 3 == 0 ? ROUTE_MODE_LCR : i % 3 == 1 ? ROUTE_MODE_WEIGHT : ROUTE_MODE_LCR;
                 route_order(cand, n, mode, i % 3 == 2 ? 5000 : 0, (uint64_t)i);

@@ -16,9 +16,11 @@
  * Priorities in the 447 entry: S1 1, S2 3, S3 2, S4 0; weights 10/20/30/40.
  */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "suite.h"
@@ -274,13 +276,16 @@ START_TEST(test_lcr_delta_makes_close_rates_equal_and_priority_decides)
 }
 END_TEST
 
-START_TEST(test_quality_falls_back_to_lcr_and_says_so)
+START_TEST(test_quality_without_figures_scores_everyone_alike_and_orders_by_rate)
 {
     set_mode("quality", "0");
     json_t *r = lookup("447700900001");
     ck_assert_str_eq(jstr(r, "mode"), "quality");
-    ck_assert_str_eq(jstr(r, "mode_note"), "quality scores come with monitoring; ordered as lcr");
+    ck_assert_ptr_nonnull(strstr(jstr(r, "mode_note"), "scores from the last 15 minutes"));
     ck_assert_str_eq(order(r), "S3,S4,S1,S2");
+    json_t *q = json_object_get(route_of(r, eg[3]), "quality");
+    ck_assert_int_eq(jint(q, "score"), 50);
+    ck_assert_int_eq(jint(q, "attempts"), 0);
     json_decref(r);
     set_mode("lcr", "0");
 }
@@ -916,6 +921,108 @@ START_TEST(test_entry_rates_show_each_suppliers_rate_and_margin_against_the_cust
 }
 END_TEST
 
+/* ---- quality (the KPI windows of monitoring) ---- */
+
+static void rfc3339(time_t t, char *buf, size_t n)
+{
+    struct tm tm;
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+}
+
+/* n London calls from A-IN through egress ic that ended a minute ago;
+ * the first `answered` of them answered for `seconds`. */
+static void london_calls(const char *tag, long long ic, int n, int answered, int seconds)
+{
+    json_t *cdrs = json_array();
+    time_t e = time(NULL) - 60;
+    for (int i = 0; i < n; i++) {
+        char id[64], start[32], answer[32], end[32];
+        bool ans = i < answered;
+        snprintf(id, sizeof id, "q-%s-%lld-%d", tag, ic, i);
+        rfc3339(e - (ans ? seconds : 0) - 4, start, sizeof start);
+        rfc3339(e - (ans ? seconds : 0), answer, sizeof answer);
+        rfc3339(e, end, sizeof end);
+        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:i}", "id", id, "ingress_interconnect_id",
+                              (json_int_t)ic_a, "caller", "+12125550100", "callee", "+442071234567", "start_time",
+                              start, "end_time", end, "egress_interconnect_id", (json_int_t)ic, "release_cause",
+                              ans ? 16 : 503);
+        json_object_set_new(o, "answer_time", ans ? json_string(answer) : json_null());
+        json_array_append_new(cdrs, o);
+    }
+    json_t *r = ok(admin, "cdr.ingest", json_pack("{s:o}", "cdrs", cdrs));
+    ck_assert_int_eq(jint(r, "accepted"), n);
+    json_decref(r);
+}
+
+START_TEST(test_quality_mode_orders_by_live_scores_and_entry_floors_drop_poor_suppliers)
+{
+    /* 4420 (customer 0.012): S1 0.009, S2 0.011, S3 0.013 (a loss), S4 0.0095.
+     * Live over 15 minutes on the London route: S1 ASR 0.2, ACD 60 s
+     * (score 0.5x0.2 + 0.3x60/180 + 0.2x0.5 = 0.30 -> 30); S2 ASR 0.8,
+     * ACD 180 s (0.4 + 0.3 + 0.1 = 0.80 -> 80); S4 no calls (50). */
+    london_calls("a", eg[1], 20, 4, 60);
+    london_calls("a", eg[2], 20, 16, 180);
+    set_mode("quality", "0");
+    json_t *r = lookup("+442071234567");
+    ck_assert_str_eq(order(r), "S2,S4,S1");
+    json_t *q = json_object_get(route_of(r, eg[2]), "quality");
+    ck_assert_int_eq(jint(q, "score"), 80);
+    ck_assert_str_eq(jstr(q, "scope"), "route");
+    ck_assert_int_eq(jint(q, "attempts"), 20);
+    ck_assert(fabs(json_number_value(json_object_get(q, "asr")) - 0.8) < 1e-9);
+    ck_assert_int_eq(jint(json_object_get(route_of(r, eg[1]), "quality"), "score"), 30);
+    ck_assert_int_eq(jint(json_object_get(route_of(r, eg[4]), "quality"), "score"), 50);
+    ck_assert_str_eq(rejected(r, eg[3]), "negative_margin");
+    json_decref(r);
+    set_mode("lcr", "0");
+
+    /* An ASR floor of 0.5 on the entry drops S1 (0.2) while it is below;
+     * S4, without calls to judge, stays. LCR orders the rest. */
+    json_decref(ok(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o,o,o,o], s:f}", "routing_plan_id", (json_int_t)main_plan, "prefix",
+                             "4420", "routes", route(eg[1], 0, 1), route(eg[2], 0, 1), route(eg[3], 0, 1),
+                             route(eg[4], 0, 1), "min_asr", 0.5)));
+    r = lookup("+442071234567");
+    ck_assert_str_eq(order(r), "S4,S2");
+    ck_assert_str_eq(rejected(r, eg[1]), "quality");
+    json_decref(r);
+    json_t *l = ok(admin, "routing_plan.entry.list", json_pack("{s:{s:I, s:s}}", "filter", "routing_plan_id",
+                                                               (json_int_t)main_plan, "prefix", "4420"));
+    json_t *e = json_array_get(json_object_get(l, "items"), 0);
+    ck_assert(fabs(json_number_value(json_object_get(e, "min_asr")) - 0.5) < 1e-9);
+    ck_assert(json_is_null(json_object_get(e, "min_acd")));
+    json_decref(l);
+    /* An ACD floor of 120 s drops S1 (60 s) too, and S2 (180 s) stays. */
+    json_decref(ok(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o,o,o,o], s:i}", "routing_plan_id", (json_int_t)main_plan, "prefix",
+                             "4420", "routes", route(eg[1], 0, 1), route(eg[2], 0, 1), route(eg[3], 0, 1),
+                             route(eg[4], 0, 1), "min_acd", 120)));
+    r = lookup("+442071234567");
+    ck_assert_str_eq(order(r), "S4,S2");
+    ck_assert_str_eq(rejected(r, eg[1]), "quality");
+    json_decref(r);
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o], s:f}", "routing_plan_id", (json_int_t)main_plan, "prefix", "4420",
+                             "routes", route(eg[1], 0, 1), "min_asr", 1.5),
+                   "min_asr");
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o], s:s}", "routing_plan_id", (json_int_t)main_plan, "prefix", "4420",
+                             "routes", route(eg[1], 0, 1), "min_asr", "high"),
+                   "min_asr");
+    fails_on_field(admin, "routing_plan.entry.set",
+                   json_pack("{s:I, s:s, s:[o], s:i}", "routing_plan_id", (json_int_t)main_plan, "prefix", "4420",
+                             "routes", route(eg[1], 0, 1), "min_acd", -1),
+                   "min_acd");
+    /* Setting the entry without floors lifts them: back to plain LCR. */
+    entry_set(main_plan, "4420", json_pack("[o,o,o,o]", route(eg[1], 0, 1), route(eg[2], 0, 1), route(eg[3], 0, 1),
+                                           route(eg[4], 0, 1)));
+    r = lookup("+442071234567");
+    ck_assert_str_eq(order(r), "S1,S4,S2");
+    ck_assert_ptr_null(json_object_get(route_of(r, eg[1]), "quality"));
+    json_decref(r);
+}
+END_TEST
+
 int main(void)
 {
     admin = start_with_root(&S, "didtron_routing_r1", "routing", NULL);
@@ -932,7 +1039,7 @@ int main(void)
     tcase_add_test(tc, test_the_longest_prefix_entry_gives_the_candidates);
     tcase_add_test(tc, test_priority_mode_keeps_the_fixed_order_higher_first);
     tcase_add_test(tc, test_lcr_delta_makes_close_rates_equal_and_priority_decides);
-    tcase_add_test(tc, test_quality_falls_back_to_lcr_and_says_so);
+    tcase_add_test(tc, test_quality_without_figures_scores_everyone_alike_and_orders_by_rate);
     tcase_add_test(tc, test_weight_order_is_random_but_reproducible_with_a_seed);
     tcase_add_test(tc, test_a_paused_or_disabled_interconnect_is_rejected_with_its_reason);
     tcase_add_test(tc, test_a_route_pause_of_an_interconnect_prefix_rejects_it_as_paused);
@@ -955,6 +1062,7 @@ int main(void)
     tcase_add_test(tc, test_a_forced_test_route_evaluates_only_that_interconnect);
     tcase_add_test(tc, test_a_forced_test_route_still_refuses_a_blocked_customer);
     tcase_add_test(tc, test_entry_rates_show_each_suppliers_rate_and_margin_against_the_customer_plan);
+    tcase_add_test(tc, test_quality_mode_orders_by_live_scores_and_entry_floors_drop_poor_suppliers);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
     wsc_close(admin);

@@ -131,7 +131,7 @@ END_TEST
 
 static route_candidate cand(long long id, money_t rate, int priority, int weight)
 {
-    return (route_candidate){ id, rate, priority, weight, (size_t)id };
+    return (route_candidate){ .interconnect_id = id, .rate = rate, .priority = priority, .weight = weight, .ref = (size_t)id };
 }
 
 static const char *ids(const route_candidate *v, size_t n)
@@ -178,8 +178,8 @@ START_TEST(test_lcr_delta_bands_rates_from_the_cheapest_left)
     route_order(v, 4, ROUTE_MODE_LCR, 20000, 0); /* all one band: by priority */
     ck_assert_str_eq(ids(v, 4), "2,3,1,4");
     mobile(v);
-    route_order(v, 4, ROUTE_MODE_QUALITY, 10000, 0); /* quality orders as lcr */
-    ck_assert_str_eq(ids(v, 4), "3,1,4,2");
+    route_order(v, 4, ROUTE_MODE_QUALITY, 10000, 0); /* equal scores: by rate, no delta bands */
+    ck_assert_str_eq(ids(v, 4), "3,4,1,2");
     /* A band never chains: 1.00, 1.01, 1.02 with delta 0.015 is {1.00, 1.01}, {1.02}. */
     route_candidate w[3] = { cand(1, 1000000, 0, 1), cand(2, 1010000, 1, 1), cand(3, 1020000, 9, 1) };
     route_order(w, 3, ROUTE_MODE_LCR, 15000, 0);
@@ -246,6 +246,61 @@ START_TEST(test_ordering_nothing_or_one_is_harmless)
 }
 END_TEST
 
+START_TEST(test_quality_scores_weigh_asr_acd_and_pdd_in_steps_of_five)
+{
+    /* 0.5 x 0.6 + 0.3 x (90 / 180) + 0.2 x (1 - 2000 / 8000) = 0.3 + 0.15 + 0.15 = 0.60 */
+    ck_assert_int_eq(route_quality_score(0.6, 90, 2000, true), 60);
+    /* Perfect, and nothing answered at all with a slow PDD. */
+    ck_assert_int_eq(route_quality_score(1, 600, 0, true), 100);
+    ck_assert_int_eq(route_quality_score(0, 0, 9000, true), 0);
+    /* PDD unknown counts 0.5: 0.5 x 0.4 + 0.3 x 1 + 0.1 = 0.6. */
+    ck_assert_int_eq(route_quality_score(0.4, 200, 0, false), 60);
+    /* Near-equal suppliers land on the same step: 0.612 and 0.588 -> 60. */
+    ck_assert_int_eq(route_quality_score(0.624, 90, 2000, true), 60);
+    ck_assert_int_eq(route_quality_score(0.576, 90, 2000, true), 60);
+    /* Out-of-range inputs are clamped, never below 0 or above 100. */
+    ck_assert_int_eq(route_quality_score(-1, -5, -3, true), 20);
+    ck_assert_int_eq(route_quality_score(7, 1e9, 1e9, true), 80);
+}
+END_TEST
+
+START_TEST(test_quality_mode_orders_by_score_then_by_rate)
+{
+    route_candidate v[4] = { cand(1, 5000, 0, 1), cand(2, 4000, 0, 1), cand(3, 3000, 0, 1), cand(4, 6000, 9, 1) };
+    v[0].score = 80;
+    v[1].score = 60;
+    v[2].score = 60;
+    v[3].score = 40;
+    route_order(v, 4, ROUTE_MODE_QUALITY, 0, 0);
+    /* 1 (best score) first although dearer; 3 before 2 (same score, cheaper); 4 last despite its priority. */
+    ck_assert_str_eq(ids(v, 4), "1,3,2,4");
+}
+END_TEST
+
+START_TEST(test_an_entrys_quality_floor_is_kept_with_it)
+{
+    route_builder *b = route_builder_new(2);
+    route_target r = { 7, 0, 1 };
+    ck_assert(route_builder_add_limited(b, "44", &r, 1, (route_limits){ 3000, 20 }));
+    ck_assert(route_builder_add(b, "4420", &r, 1));
+    route_table *t = route_builder_finish(b);
+    size_t n;
+    int len;
+    route_limits lim;
+    ck_assert_ptr_nonnull(route_table_match(t, "447700900000", &n, &len, &lim));
+    ck_assert_int_eq(len, 2);
+    ck_assert_uint_eq(lim.min_asr_bp, 3000);
+    ck_assert_uint_eq(lim.min_acd_s, 20);
+    ck_assert_ptr_nonnull(route_table_match(t, "442071234567", &n, &len, &lim));
+    ck_assert_int_eq(len, 4);
+    ck_assert_uint_eq(lim.min_asr_bp, 0);
+    ck_assert_uint_eq(lim.min_acd_s, 0);
+    ck_assert_ptr_null(route_table_match(t, "33", &n, &len, &lim));
+    ck_assert_uint_eq(lim.min_asr_bp, 0);
+    route_table_free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route_table");
@@ -261,6 +316,9 @@ int main(void)
     tcase_add_test(tc, test_weight_order_depends_on_the_seed_alone);
     tcase_add_test(tc, test_weight_zero_candidates_come_last_by_priority);
     tcase_add_test(tc, test_ordering_nothing_or_one_is_harmless);
+    tcase_add_test(tc, test_quality_scores_weigh_asr_acd_and_pdd_in_steps_of_five);
+    tcase_add_test(tc, test_quality_mode_orders_by_score_then_by_rate);
+    tcase_add_test(tc, test_an_entrys_quality_floor_is_kept_with_it);
     suite_add_tcase(s, tc);
     return suite_run(s, false);
 }
