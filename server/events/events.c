@@ -15,6 +15,8 @@
 #include "../rating/rating_engine.h"
 #include "../routing/pauses.h"
 #include "../routing/route_index.h"
+#include "../routing/route_world.h"
+#include "../ledger/ledger.h"
 
 #define CHANNEL "didtron_events"
 #define MAX_NOTIFY_BYTES 7900
@@ -95,10 +97,12 @@ static int notify(rpc_call *c, json_t *payload)
 
 int rpc_emit(rpc_call *c, const char *topic, json_t *data, long long carrier_id)
 {
-    if (event_topic_index(topic) < 0) {
+    int idx = event_topic_index(topic);
+    if (idx < 0) {
         log_error("%s: emit of unknown topic %s", c->method, topic);
         return rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
     }
+    c->emitted |= 1ULL << idx;
     return notify(c, json_pack("{s:s, s:I, s:O}", "t", topic, "c", (json_int_t)carrier_id,
                                "d", data ? data : json_null()));
 }
@@ -145,19 +149,70 @@ static void rating_plan_changed(json_t *d)
         rating_deck_stale(id, (long long)json_integer_value(v));
 }
 
+/* A change route lookups' snapshot of the hierarchy holds (route_world.h). */
+static void world_changed(json_t *d)
+{
+    (void)d;
+    route_world_invalidate();
+}
+
+/* A change that may turn a customer's credit verdict (ledger.h). */
+static void credit_changed(json_t *d)
+{
+    (void)d;
+    ledger_credit_verdicts_forget();
+}
+
 static const struct {
     const char *topic;
     void (*fn)(json_t *data);
 } observers[] = {
+    { "carrier.changed", world_changed },          /* route lookups' snapshot (route_world.h) */
+    { "interconnect.changed", world_changed },
+    { "service.changed", world_changed },
+    { "trunk_group.changed", world_changed },
+    { "blacklist.changed", world_changed },
+    { "routing_plan.changed", world_changed },
+    { "carrier.changed", credit_changed },         /* route lookups' credit verdicts (ledger.h) */
+    { "ledger.posted", credit_changed },
+    { "cdr.ingested", credit_changed },
     { "rating_plan.changed", rating_plan_changed },
     { "route.paused", pauses_observe_paused },     /* every instance keeps the active pauses */
     { "route.resumed", pauses_observe_resumed },
     { "routing_plan.changed", routing_plan_changed },
 };
 
+/* What the instance that emitted a topic does at its commit, before the
+ * event comes back through LISTEN: so it reads its own writes. */
+static const struct {
+    const char *topic;
+    void (*fn)(json_t *data);
+} at_commit[] = {
+    { "carrier.changed", world_changed },
+    { "interconnect.changed", world_changed },
+    { "service.changed", world_changed },
+    { "trunk_group.changed", world_changed },
+    { "blacklist.changed", world_changed },
+    { "routing_plan.changed", world_changed },
+    { "carrier.changed", credit_changed },
+    { "ledger.posted", credit_changed },
+    { "cdr.ingested", credit_changed },
+};
+
+void events_committed(uint64_t emitted)
+{
+    for (size_t i = 0; emitted && i < sizeof at_commit / sizeof at_commit[0]; i++) {
+        int idx = event_topic_index(at_commit[i].topic);
+        if (idx >= 0 && (emitted >> idx & 1))
+            at_commit[i].fn(NULL);
+    }
+}
+
 /* And when events may have been missed (the listener reconnected). */
 static void events_missed(void)
 {
+    route_world_invalidate();
+    ledger_credit_verdicts_forget();
     rating_deck_invalidate_all();
     pauses_reload_soon();
     route_index_invalidate_all();

@@ -62,6 +62,12 @@ bool event_visible(const event_msg *m, const rpc_session *s);
  * thread; data is borrowed. 0, or -1 (unknown topic, out of memory). */
 int rpc_emit_now(const char *topic, json_t *data, long long carrier_id);
 
+/* After the commit of a transaction that emitted these topics (a bit per
+ * topic index; rpc_commit calls it): run this instance's own reactions to
+ * them at once, before the events come back through LISTEN, so the
+ * instance reads its own writes (route_world.h). */
+void events_committed(uint64_t emitted);
+
 /* Revoke sessions on every instance: a session by id, or all sessions of
  * a user (session_id 0). Rides the caller's transaction like rpc_emit. */
 int rpc_revoke_sessions(rpc_call *c, long long user_id, long long session_id);

@@ -8,11 +8,15 @@
  * ledger_figures (schema/0006_ledger.sql), which carrier.get's `balances`
  * uses too, so the two can never disagree.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger.h"
+#include "timeutil.h"
 #include "../audit/audit.h"
 #include "../rpc/list.h"
 
@@ -231,6 +235,60 @@ int ledger_credit_check(rpc_call *c, long long carrier_id)
                                 "spend_24h", PQgetvalue(r, 0, 4));
     }
     PQclear(r);
+    return rc;
+}
+
+/* ---- the verdict cache of route lookups ---- */
+
+#define VERDICT_SLOTS 4096   /* a power of two; a colliding carrier just replaces the slot */
+
+typedef struct {
+    long long carrier_id;
+    int64_t expires_usec;
+    uint64_t epoch;          /* verdicts_epoch when judged */
+    int code;                /* 0 allowed, else the error */
+    char message[256];
+    json_t *data;
+} verdict;
+
+static verdict verdicts[VERDICT_SLOTS];
+static pthread_mutex_t verdicts_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t verdicts_epoch = 1;
+
+void ledger_credit_verdicts_forget(void)
+{
+    atomic_fetch_add(&verdicts_epoch, 1);
+}
+
+int ledger_credit_verdict(rpc_call *c, long long carrier_id)
+{
+    verdict *v = &verdicts[(uint64_t)carrier_id * 0x9E3779B97F4A7C15ULL >> 52 & (VERDICT_SLOTS - 1)];
+    int64_t now = time_now_usec();
+    uint64_t epoch = atomic_load(&verdicts_epoch);
+    pthread_mutex_lock(&verdicts_lock);
+    if (v->carrier_id == carrier_id && v->epoch == epoch && v->expires_usec > now) {
+        int code = v->code;
+        if (code) {
+            rpc_fail(c, code, "%s", v->message);
+            json_decref(c->err_data);
+            c->err_data = json_deep_copy(v->data);
+        }
+        pthread_mutex_unlock(&verdicts_lock);
+        return code ? -1 : 0;
+    }
+    pthread_mutex_unlock(&verdicts_lock);
+    /* Judged from PostgreSQL outside the lock; remembered only when it is
+     * a verdict (allowed or -32010), not a failure to judge. */
+    int rc = ledger_credit_check(c, carrier_id);
+    if (rc == 0 || c->err_code == RPC_CREDIT_LIMIT) {
+        pthread_mutex_lock(&verdicts_lock);
+        json_decref(v->data);
+        *v = (verdict){ .carrier_id = carrier_id, .expires_usec = now + LEDGER_VERDICT_TTL_MS * 1000LL,
+                        .epoch = epoch, .code = rc ? c->err_code : 0,
+                        .data = rc ? json_deep_copy(c->err_data) : NULL };
+        snprintf(v->message, sizeof v->message, "%s", rc ? c->err_message : "");
+        pthread_mutex_unlock(&verdicts_lock);
+    }
     return rc;
 }
 

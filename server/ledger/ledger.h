@@ -57,6 +57,18 @@ int ledger_post(rpc_call *c, const ledger_posting *p, json_t **journal, bool *du
  * (ledger_credit_block, schema/0007_cdr_charges.sql). */
 int ledger_credit_check(rpc_call *c, long long carrier_id);
 
+/* The same verdict for the hot path (route.lookup), from memory when this
+ * instance judged the carrier less than LEDGER_VERDICT_TTL_MS ago and
+ * nothing that can change it happened since: a posting, a CDR batch or a
+ * carrier change on any instance (their events call
+ * ledger_credit_verdicts_forget, at our own commit and when another
+ * instance's event arrives). So a posting that exhausts the credit refuses
+ * the next lookup on this instance and, on others, as soon as its event
+ * arrives and at the latest after the TTL. Thread-safe. */
+#define LEDGER_VERDICT_TTL_MS 500
+int ledger_credit_verdict(rpc_call *c, long long carrier_id);
+void ledger_credit_verdicts_forget(void);
+
 /* A credit alert crossing {alert_id, type, threshold, value, carrier_id,
  * currency, journal_id}: the credit.alert event, and an e-mail job
  * ("email.send", template, to, carrier_name, alert) for the alert's

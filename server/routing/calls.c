@@ -12,7 +12,6 @@
  */
 #include "calls.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "netaddr.h"
 #include "../rpc/rpc.h"
 #include "../system/ticker.h"
 
@@ -304,59 +304,6 @@ int calls_init(const dt_config *cfg)
 
 /* ---- the switch allow-list ---- */
 
-typedef struct {
-    int family;              /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    int bits;
-} net_addr;
-
-static bool parse_addr(const char *text, size_t len, net_addr *a, bool cidr)
-{
-    char buf[64];
-    if (len == 0 || len >= sizeof buf)
-        return false;
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    char *slash = cidr ? strchr(buf, '/') : NULL;
-    if (slash)
-        *slash = '\0';
-    const char *host = buf;
-    if (!strncasecmp(host, "::ffff:", 7) && strchr(host + 7, '.') && !strchr(host + 7, ':'))
-        host += 7;
-    if (inet_pton(AF_INET, host, a->addr) == 1) {
-        a->family = AF_INET;
-        a->bits = 32;
-    } else if (inet_pton(AF_INET6, host, a->addr) == 1) {
-        a->family = AF_INET6;
-        a->bits = 128;
-    } else {
-        return false;
-    }
-    if (slash) {
-        const char *p = slash + 1;
-        int bits = 0, digits = 0;
-        for (; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
-            bits = bits * 10 + (*p - '0');
-        if (!digits || *p || bits > a->bits)
-            return false;
-        a->bits = bits;
-    }
-    return true;
-}
-
-static bool in_net(const net_addr *net, const net_addr *ip)
-{
-    if (net->family != ip->family)
-        return false;
-    int full = net->bits / 8, rest = net->bits % 8;
-    if (memcmp(net->addr, ip->addr, (size_t)full))
-        return false;
-    if (!rest)
-        return true;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (net->addr[full] & mask) == (ip->addr[full] & mask);
-}
-
 /* Call fn for each entry of the list (blanks trimmed); stops when it
  * returns true. */
 static bool each_entry(const char *list, bool (*fn)(const char *s, size_t n, void *ud), void *ud)
@@ -379,13 +326,13 @@ static bool each_entry(const char *list, bool (*fn)(const char *s, size_t n, voi
 static bool entry_matches(const char *s, size_t n, void *ud)
 {
     net_addr net;
-    return parse_addr(s, n, &net, true) && in_net(&net, ud);
+    return net_addr_parse(s, n, &net, true) && net_addr_contains(&net, ud);
 }
 
 bool route_allow_ip(const char *list, const char *ip)
 {
     net_addr a;
-    if (!list || !list[0] || !ip || !parse_addr(ip, strlen(ip), &a, false))
+    if (!list || !list[0] || !ip || !net_addr_parse(ip, strlen(ip), &a, false))
         return false;
     return each_entry(list, entry_matches, &a);
 }
@@ -394,7 +341,7 @@ static bool entry_invalid(const char *s, size_t n, void *ud)
 {
     (void)ud;
     net_addr net;
-    return n > 0 && !parse_addr(s, n, &net, true);
+    return n > 0 && !net_addr_parse(s, n, &net, true);
 }
 
 bool route_allow_list_valid(const char *list)

@@ -1,11 +1,13 @@
 /*
  * route_lookup.c: route.lookup — the ordered supplier routes for one call
- * (docs/routing.md). Per lookup: one or two queries to find the service
- * (with its plan's settings and the service's blacklist hits), the credit
- * check (one query), one query for the candidate interconnects (and the
- * members of the trunk groups the entry names, expanded there); the
- * customer and supplier rates come from the live rate decks and the
- * candidates from the plan's live route table, both in memory.
+ * (docs/routing.md). Everything is read from memory: the service, its
+ * plan's settings, the candidate interconnects, trunk group members and
+ * blacklist hits from the snapshot of the hierarchy (route_world.h), the
+ * credit verdict from ledger_credit_verdict (PostgreSQL at most every
+ * 500 ms per customer, and after each change of its money), the rates
+ * from the live rate decks, the candidates from the plan's live route
+ * table, pauses and call counts from the route gates, quality from the
+ * KPI windows.
  */
 #include <arpa/inet.h>
 #include <stdatomic.h>
@@ -20,6 +22,7 @@
 #include "../monitor/monitor.h"
 #include "gates.h"
 #include "route_index.h"
+#include "route_world.h"
 #include "routing.h"
 #include "tariff.h"
 #include "timeutil.h"
@@ -39,32 +42,19 @@ const rpc_field route_lookup_params[] = {
     { NULL },
 };
 
-/* A blacklist hit: the blacklist named when the number is on it and not
- * excepted. $2 is the number (normalised digits); the ids and exceptions
- * come from the jsonb arrays ids_sql / exc_sql. */
-#define BLACKLIST_HIT(ids_sql, exc_sql, num) \
-    "(SELECT b.name FROM blacklists b WHERE b.deleted_at IS NULL AND " num " <> ''" \
-    " AND b.id IN (SELECT x::bigint FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" ids_sql ") = 'array'" \
-    "   THEN " ids_sql " ELSE '[]' END) x)" \
-    " AND (EXISTS (SELECT 1 FROM unnest(b.numbers) n WHERE regexp_replace(n, '^(\\+|00)', '') = " num ")" \
-    "   OR EXISTS (SELECT 1 FROM unnest(b.prefixes) p WHERE starts_with(" num ", p)))" \
-    " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" exc_sql ") = 'array'" \
-    "   THEN " exc_sql " ELSE '[]' END) e WHERE starts_with(" num ", e))" \
-    " ORDER BY b.id LIMIT 1)"
-
 typedef struct {
     long long id, carrier_id, rating_plan, routing_plan, route_ic, plan_version;
-    bool by_interconnect, active, circular_ok, allow_negative;
-    char tz[64], mode[16], lcr_delta[32];
-    char *dest_bl, *orig_bl;  /* blacklist names (malloc'd) or NULL */
+    bool by_interconnect, circular_ok, allow_negative;
+    const char *tz, *mode, *lcr_delta;
+    const char *dest_bl, *orig_bl;  /* the names of the blacklists hit, or NULL */
 } service_info;
 
 typedef struct {
     long long id, carrier_id, supplier_plan, trunk_group;
     bool live, egress, group_live;
     int capacity, cps;
-    char status[16], tz[64];
-    char *blacklist;          /* egress blacklist hit, malloc'd, or NULL */
+    const char *status, *tz;
+    const char *blacklist;    /* the egress blacklist hit, or NULL */
 } ic_info;
 
 /* One candidate after trunk groups are expanded: an interconnect the
@@ -76,119 +66,9 @@ typedef struct {
     const ic_info *ic;        /* NULL: no such interconnect */
 } candidate_src;
 
-static char *dup_or_null(PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
-}
+/* ---- finding the service (route_world.h: in memory) ---- */
 
-/* ---- finding the service ---- */
-
-/* The rules are ingress_match.h's (shared with cdr.ingest); these fetch the
- * candidates of one call. */
-static void row_service(const void *ud, size_t i, service_candidate *out)
-{
-    const PGresult *r = ud;
-    *out = (service_candidate){ atoll(PQgetvalue(r, (int)i, 0)), PQgetvalue(r, (int)i, 1) };
-}
-
-/* The service of ingress interconnect ic for tech prefix tp. 0 none (why
- * set), >0 the id, -1 error. */
-static long long service_of_interconnect(rpc_call *c, long long ic, const char *tp, char *why, size_t n)
-{
-    char idt[24];
-    snprintf(idt, sizeof idt, "%lld", ic);
-    PGresult *r = rpc_query(c, "SELECT coalesce(i.tech_prefix, '') FROM interconnects i"
-                               " WHERE i.id = $1 AND i.deleted_at IS NULL AND i.direction = 'ingress'", 1, idt);
-    if (!r)
-        return -1;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        snprintf(why, n, "ingress interconnect %lld does not exist", ic);
-        return 0;
-    }
-    char ic_prefix[32];
-    snprintf(ic_prefix, sizeof ic_prefix, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    r = rpc_query(c, "SELECT s.id, coalesce(s.tech_prefix, '') FROM services s"
-                     " WHERE s.interconnect_id = $1 AND s.deleted_at IS NULL ORDER BY s.priority DESC, s.id", 1, idt);
-    if (!r)
-        return -1;
-    long k = ingress_service_pick(row_service, r, (size_t)PQntuples(r), ic, ic_prefix, tp, why, n);
-    long long id = k < 0 ? 0 : atoll(PQgetvalue(r, (int)k, 0));
-    PQclear(r);
-    return id;
-}
-
-static void row_ingress(const void *ud, size_t i, ingress_candidate *out)
-{
-    const PGresult *r = ud;
-    *out = (ingress_candidate){ atoll(PQgetvalue(r, (int)i, 0)), atoi(PQgetvalue(r, (int)i, 1)),
-                                PQgetvalue(r, (int)i, 2), PQgetvalue(r, (int)i, 3)[0] == 't' };
-}
-
-/* The ingress interconnect whose signalling IPs hold ip. 0 none (why set),
- * >0 the id, -1 error. */
-static long long interconnect_by_ip(rpc_call *c, const char *ip, const char *tp, char *why, size_t n)
-{
-    PGresult *r = rpc_query(c,
-        "SELECT i.id, max(masklen(s.net::inet)), coalesce(i.tech_prefix, ''),"
-        " EXISTS (SELECT 1 FROM services v WHERE v.interconnect_id = i.id AND v.deleted_at IS NULL"
-        "   AND $2 <> '' AND coalesce(v.tech_prefix, '') = $2)"
-        " FROM interconnects i CROSS JOIN LATERAL unnest(i.signalling_ips) AS s(net)"
-        " WHERE i.direction = 'ingress' AND i.deleted_at IS NULL AND $1::inet <<= s.net::inet"
-        " GROUP BY i.id ORDER BY i.id",
-        2, ip, tp);
-    if (!r)
-        return -1;
-    long long id = ingress_pick(row_ingress, r, (size_t)PQntuples(r), ip, tp, why, n);
-    PQclear(r);
-    return id;
-}
-
-/* 0 found, -1 error set (-32004 when there is no such service). */
-static int service_load(rpc_call *c, long long id, const char *callee, const char *caller, service_info *s)
-{
-    char idt[24];
-    snprintf(idt, sizeof idt, "%lld", id);
-    PGresult *r = rpc_query(c,
-        "SELECT s.id, s.carrier_id, s.rating_plan_id, coalesce(rp.id, 0), s.routing_method,"
-        " coalesce(s.route_interconnect_id, 0), s.status = 'active', ca.timezone, ca.circular_routing,"
-        " coalesce(rp.version, 0), coalesce(rp.mode, 'lcr'), coalesce(rp.lcr_delta, 0)::text,"
-        " coalesce(rp.allow_negative_margin, false),"
-        " " BLACKLIST_HIT("s.blacklists->'destination_ids'", "s.blacklists->'destination_exceptions'", "$2") ","
-        " " BLACKLIST_HIT("s.blacklists->'origination_ids'", "s.blacklists->'origination_exceptions'", "$3")
-        " FROM services s JOIN carriers ca ON ca.id = s.carrier_id"
-        " LEFT JOIN routing_plans rp ON rp.id = s.routing_plan_id AND rp.deleted_at IS NULL"
-        " WHERE s.id = $1 AND s.deleted_at IS NULL",
-        3, idt, callee, caller);
-    if (!r)
-        return -1;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return rpc_fail(c, RPC_NOT_FOUND, "no service %lld", id);
-    }
-    s->id = atoll(PQgetvalue(r, 0, 0));
-    s->carrier_id = atoll(PQgetvalue(r, 0, 1));
-    s->rating_plan = atoll(PQgetvalue(r, 0, 2));
-    s->routing_plan = atoll(PQgetvalue(r, 0, 3));
-    s->by_interconnect = !strcmp(PQgetvalue(r, 0, 4), "interconnect");
-    s->route_ic = atoll(PQgetvalue(r, 0, 5));
-    s->active = PQgetvalue(r, 0, 6)[0] == 't';
-    snprintf(s->tz, sizeof s->tz, "%s", PQgetvalue(r, 0, 7));
-    s->circular_ok = PQgetvalue(r, 0, 8)[0] == 't';
-    s->plan_version = atoll(PQgetvalue(r, 0, 9));
-    snprintf(s->mode, sizeof s->mode, "%s", PQgetvalue(r, 0, 10));
-    snprintf(s->lcr_delta, sizeof s->lcr_delta, "%s", PQgetvalue(r, 0, 11));
-    s->allow_negative = PQgetvalue(r, 0, 12)[0] == 't';
-    s->dest_bl = dup_or_null(r, 0, 13);
-    s->orig_bl = dup_or_null(r, 0, 14);
-    PQclear(r);
-    if (!s->active)
-        return rpc_fail(c, RPC_NOT_FOUND, "service %lld is disabled", id);
-    return 0;
-}
-
-static int find_service(rpc_call *c, const char *callee, const char *caller, service_info *s)
+static int find_service(rpc_call *c, const route_world *w, const char *callee, const char *caller, service_info *s)
 {
     json_t *p = c->params;
     bool by_id = json_object_get(p, "service_id") != NULL, by_ic = json_object_get(p, "ingress_interconnect_id") != NULL,
@@ -203,81 +83,77 @@ static int find_service(rpc_call *c, const char *callee, const char *caller, ser
     long long id = rpc_int(c, "service_id", 0);
     char why[256] = "";
     if (!by_id) {
-        long long ic = by_ic ? rpc_int(c, "ingress_interconnect_id", 0) : interconnect_by_ip(c, rpc_str(c, "ingress_ip"), tp, why, sizeof why);
-        if (ic < 0)
-            return -1;
-        id = ic ? service_of_interconnect(c, ic, tp, why, sizeof why) : 0;
-        if (id < 0)
-            return -1;
+        long long ic = by_ic ? rpc_int(c, "ingress_interconnect_id", 0)
+                             : route_world_ingress_by_ip(w, rpc_str(c, "ingress_ip"), tp, why, sizeof why);
+        id = ic ? route_world_service_of(w, ic, tp, why, sizeof why) : 0;
         if (!id)
             return rpc_fail(c, RPC_NOT_FOUND, "%s", why);
     }
-    return service_load(c, id, callee, caller, s);
+    const world_service *v = route_world_service(w, id);
+    if (!v)
+        return rpc_fail(c, RPC_NOT_FOUND, "no service %lld", id);
+    if (!v->active)
+        return rpc_fail(c, RPC_NOT_FOUND, "service %lld is disabled", id);
+    *s = (service_info){
+        .id = v->id, .carrier_id = v->carrier_id, .rating_plan = v->rating_plan, .routing_plan = v->routing_plan,
+        .route_ic = v->route_ic, .plan_version = v->plan_version, .by_interconnect = v->by_interconnect,
+        .circular_ok = v->circular_ok, .allow_negative = v->allow_negative, .tz = v->tz, .mode = v->mode,
+        .lcr_delta = v->lcr_delta, .dest_bl = route_world_blacklisted(w, &v->destination, callee),
+        .orig_bl = route_world_blacklisted(w, &v->origination, caller),
+    };
+    return 0;
 }
 
 /* ---- candidates ---- */
 
-/* The interconnects the routes name, and the members of the trunk groups
- * they name, in one query: *out (malloc'd, *nout rows, free their
- * blacklist). Members are ordered by id. */
-static int load_interconnects(rpc_call *c, const route_target *routes, size_t n, const char *callee, ic_info **out,
-                              size_t *nout)
+static int by_id(const void *pa, const void *pb)
 {
-    size_t cap = 2 + n * 21;
-    char *ids = malloc(cap), *groups = malloc(cap), *p = ids, *q = groups;
-    if (!ids || !groups) {
-        free(ids);
-        free(groups);
+    const ic_info *a = pa, *b = pb;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* The interconnects the routes name and the members of the trunk groups
+ * they name, each once, by id: *out (malloc'd, *nout rows). */
+static int load_interconnects(rpc_call *c, const route_world *w, const route_target *routes, size_t n,
+                              const char *callee, ic_info **out, size_t *nout)
+{
+    size_t cap = n + 1, k = 0;
+    ic_info *v = malloc(cap * sizeof *v);
+    if (!v)
         return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
-    }
-    *p++ = '{';
-    *q++ = '{';
     for (size_t i = 0; i < n; i++) {
         long long g = route_target_group(&routes[i]);
-        if (g)
-            q += sprintf(q, "%s%lld", q[-1] == '{' ? "" : ",", g);
-        else
-            p += sprintf(p, "%s%lld", p[-1] == '{' ? "" : ",", routes[i].interconnect_id);
+        size_t nm = 1;
+        const world_interconnect *one = g ? NULL : route_world_interconnect(w, routes[i].interconnect_id);
+        const world_interconnect *const *m = g ? route_world_members(w, g, &nm) : &one;
+        if (k + nm > cap) {
+            cap = (k + nm) * 2;
+            ic_info *bigger = realloc(v, cap * sizeof *v);
+            if (!bigger) {
+                free(v);
+                return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+            }
+            v = bigger;
+        }
+        for (size_t j = 0; j < nm; j++) {
+            const world_interconnect *x = m[j];
+            if (!x)
+                continue;
+            v[k++] = (ic_info){
+                .id = x->id, .carrier_id = x->carrier_id, .supplier_plan = x->supplier_plan,
+                .trunk_group = x->trunk_group, .live = x->live, .egress = x->egress, .group_live = x->group_live,
+                .capacity = x->capacity, .cps = x->cps, .status = x->status, .tz = x->tz,
+                .blacklist = route_world_blacklisted(w, &x->blacklists, callee),
+            };
+        }
     }
-    strcpy(p, "}");
-    strcpy(q, "}");
-    PGresult *r = rpc_query(c,
-        "SELECT i.id, i.carrier_id, i.direction = 'egress', i.status, i.deleted_at IS NULL,"
-        " coalesce(i.capacity, -1), coalesce(i.cps_limit, -1), coalesce(i.supplier_rating_plan_id, 0), ca.timezone,"
-        " " BLACKLIST_HIT("i.egress_routing->'blacklist_ids'", "'[]'::jsonb", "$2") ","
-        " coalesce(i.trunk_group_id, 0),"
-        " EXISTS (SELECT 1 FROM trunk_groups g WHERE g.id = i.trunk_group_id AND g.deleted_at IS NULL)"
-        " FROM interconnects i JOIN carriers ca ON ca.id = i.carrier_id"
-        " WHERE i.id = ANY($1::bigint[]) OR (i.trunk_group_id = ANY($3::bigint[]) AND i.deleted_at IS NULL"
-        "   AND i.direction = 'egress') ORDER BY i.id",
-        3, ids, callee, groups);
-    free(ids);
-    free(groups);
-    if (!r)
-        return -1;
-    int nr = PQntuples(r);
-    *out = calloc((size_t)nr + 1, sizeof **out);
-    if (!*out) {
-        PQclear(r);
-        return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
-    }
-    for (int k = 0; k < nr; k++) {
-        ic_info *x = &(*out)[k];
-        x->id = atoll(PQgetvalue(r, k, 0));
-        x->carrier_id = atoll(PQgetvalue(r, k, 1));
-        x->egress = PQgetvalue(r, k, 2)[0] == 't';
-        snprintf(x->status, sizeof x->status, "%s", PQgetvalue(r, k, 3));
-        x->live = PQgetvalue(r, k, 4)[0] == 't';
-        x->capacity = atoi(PQgetvalue(r, k, 5));
-        x->cps = atoi(PQgetvalue(r, k, 6));
-        x->supplier_plan = atoll(PQgetvalue(r, k, 7));
-        snprintf(x->tz, sizeof x->tz, "%s", PQgetvalue(r, k, 8));
-        x->blacklist = dup_or_null(r, k, 9);
-        x->trunk_group = atoll(PQgetvalue(r, k, 10));
-        x->group_live = PQgetvalue(r, k, 11)[0] == 't';
-    }
-    *nout = (size_t)nr;
-    PQclear(r);
+    qsort(v, k, sizeof *v, by_id);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!u || v[u - 1].id != v[i].id)
+            v[u++] = v[i];
+    *out = v;
+    *nout = u;
     return 0;
 }
 
@@ -418,6 +294,7 @@ int route_lookup(rpc_call *c)
         caller[0] = '\0'; /* anonymous or not a number: no origination list can match */
 
     service_info svc = { 0 };
+    route_world *world = NULL;
     rating_deck *cdeck = NULL;
     route_index *rix = NULL;
     deck_slot decks[ROUTES_MAX];
@@ -429,11 +306,16 @@ int route_lookup(rpc_call *c)
     json_t *routes_out = NULL, *rejected = NULL;
     int rc = -1;
 
-    if (find_service(c, callee, caller, &svc))
+    char err[160] = "";
+    world = route_world_get(c->db, err, sizeof err);
+    if (!world) {
+        rpc_fail(c, RPC_INTERNAL_ERROR, "routing: %s", err);
+        goto out;
+    }
+    if (find_service(c, world, callee, caller, &svc))
         goto out;
 
     /* The customer's rate for the callee, now. */
-    char err[160] = "";
     cdeck = rating_deck_get(c->db, svc.rating_plan, err, sizeof err);
     if (!cdeck) {
         rpc_fail(c, RPC_INTERNAL_ERROR, "customer rating plan %lld: %s", svc.rating_plan, err);
@@ -448,7 +330,7 @@ int route_lookup(rpc_call *c)
         rpc_field_error(c, "callee", msg);
         goto out;
     }
-    if (ledger_credit_check(c, svc.carrier_id))
+    if (ledger_credit_verdict(c, svc.carrier_id))
         goto out;
 
     /* Candidates: the longest-prefix entry of the plan, or the service's one interconnect. */
@@ -504,7 +386,7 @@ int route_lookup(rpc_call *c)
         rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
         goto out;
     }
-    if (nt && load_interconnects(c, targets, nt, callee, &ics, &nics)) {
+    if (nt && load_interconnects(c, world, targets, nt, callee, &ics, &nics)) {
         json_decref(entry_prefix);
         goto out;
     }
@@ -689,8 +571,6 @@ int route_lookup(rpc_call *c)
 out:
     for (size_t i = 0; i < ndecks; i++)
         rating_deck_release(decks[i].deck);
-    for (size_t i = 0; ics && i < nics; i++)
-        free(ics[i].blacklist);
     free(ics);
     free(srcs);
     free(cands);
@@ -698,7 +578,6 @@ out:
     json_decref(rejected);
     route_index_release(rix);
     rating_deck_release(cdeck);
-    free(svc.dest_bl);
-    free(svc.orig_bl);
+    route_world_release(world);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "../db/db.h"
+#include "../events/events.h"
 #include "money.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -350,9 +351,12 @@ int rpc_commit(rpc_call *c)
 {
     PGresult *r = rpc_query(c, "COMMIT", 0);
     c->in_transaction = false;
+    uint64_t emitted = c->emitted;
+    c->emitted = 0;
     if (!r)
         return -1;
     PQclear(r);
+    events_committed(emitted);
     return 0;
 }
 
@@ -363,4 +367,5 @@ void rpc_rollback(rpc_call *c)
         PQclear(r);
     }
     c->in_transaction = false;
+    c->emitted = 0;
 }

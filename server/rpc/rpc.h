@@ -75,6 +75,7 @@ typedef struct rpc_call {
     void *transport;           /* for subscribe/unsubscribe (inline only) */
     const void *method_data;   /* rpc_method.data: lets one handler serve several methods */
     const rpc_upload *upload;  /* HTTP uploads only, else NULL */
+    uint64_t emitted;          /* topics rpc_emit'ed in the open transaction, a bit per topic index */
 } rpc_call;
 
 typedef int (*rpc_handler)(rpc_call *c);

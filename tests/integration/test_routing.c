@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "suite.h"
@@ -1023,6 +1024,76 @@ START_TEST(test_quality_mode_orders_by_live_scores_and_entry_floors_drop_poor_su
 }
 END_TEST
 
+/* ---- state held in memory across instances ---- */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_a_charge_on_another_instance_refuses_lookups_here_within_a_second)
+{
+    long long c = new_carrier("Prepaid E", "customer", "USD");
+    long long in = id_of(ok(admin, "interconnect.create", json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id",
+                                                                    (json_int_t)c, "name", "E-IN", "direction",
+                                                                    "ingress", "currency", "USD", "signalling_ips",
+                                                                    "192.0.2.32")));
+    long long svc = id_of(ok(admin, "service.create", json_pack("{s:I, s:s, s:I, s:I}", "interconnect_id",
+                                                                (json_int_t)in, "name", "E voice", "rating_plan_id",
+                                                                (json_int_t)retail_plan, "routing_plan_id",
+                                                                (json_int_t)main_plan)));
+    json_decref(ok(admin, "ledger.post", json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "idempotency_key", "e-topup",
+                                                   "kind", "topup", "carrier_id", (json_int_t)c, "side", "customer",
+                                                   "amount", "5", "currency", "USD")));
+    /* Allowed here, and remembered. */
+    json_decref(lookup_seed(svc, "447700900001", -1));
+    json_decref(lookup_seed(svc, "447700900001", -1));
+    /* The whole balance is charged through the other instance. */
+    wsc *b = login(&B, "root", "rootpass123");
+    json_decref(ok(b, "ledger.post", json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "idempotency_key", "e-charge",
+                                               "kind", "charge", "carrier_id", (json_int_t)c, "side", "customer",
+                                               "amount", "5", "currency", "USD")));
+    long long t0 = now_ms(), refused_after = -1;
+    while (now_ms() - t0 < 3000) {
+        json_t *r = call(admin, "route.lookup", json_pack("{s:I, s:s, s:s}", "service_id", (json_int_t)svc, "caller",
+                                                          "1", "callee", "447700900001"));
+        int code = wsc_error_code(r);
+        json_decref(r);
+        if (code == -32010) {
+            refused_after = now_ms() - t0;
+            break;
+        }
+        usleep(20000);
+    }
+    ck_assert_msg(refused_after >= 0 && refused_after < 1000, "refused after %lld ms", refused_after);
+    /* An interconnect disabled through the other instance stops routing here too. */
+    json_t *g = ok(b, "interconnect.get", json_pack("{s:I}", "id", (json_int_t)eg[2]));
+    json_decref(ok(b, "interconnect.update", json_pack("{s:I, s:I, s:s}", "id", (json_int_t)eg[2], "version",
+                                                       (json_int_t)jint(g, "version"), "status", "disabled")));
+    json_decref(g);
+    t0 = now_ms();
+    long long seen_after = -1;
+    while (now_ms() - t0 < 3000) {
+        json_t *r = lookup("441234567890");
+        bool gone = rejected(r, eg[2]) && !strcmp(rejected(r, eg[2]), "disabled");
+        json_decref(r);
+        if (gone) {
+            seen_after = now_ms() - t0;
+            break;
+        }
+        usleep(20000);
+    }
+    ck_assert_msg(seen_after >= 0 && seen_after < 1000, "disabled seen after %lld ms", seen_after);
+    update("interconnect", eg[2], json_pack("{s:s}", "status", "active"));
+    json_t *r = lookup("441234567890");
+    ck_assert_str_eq(order(r), "S2,S3");
+    json_decref(r);
+    wsc_close(b);
+}
+END_TEST
+
 int main(void)
 {
     admin = start_with_root(&S, "didtron_routing_r1", "routing", NULL);
@@ -1063,6 +1134,7 @@ int main(void)
     tcase_add_test(tc, test_a_forced_test_route_still_refuses_a_blocked_customer);
     tcase_add_test(tc, test_entry_rates_show_each_suppliers_rate_and_margin_against_the_customer_plan);
     tcase_add_test(tc, test_quality_mode_orders_by_live_scores_and_entry_floors_drop_poor_suppliers);
+    tcase_add_test(tc, test_a_charge_on_another_instance_refuses_lookups_here_within_a_second);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
     wsc_close(admin);
