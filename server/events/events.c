@@ -173,6 +173,7 @@ static const struct {
     { "trunk_group.changed", world_changed },
     { "blacklist.changed", world_changed },
     { "routing_plan.changed", world_changed },
+    { "fx.updated", world_changed },
     { "carrier.changed", credit_changed },         /* route lookups' credit verdicts (ledger.h) */
     { "ledger.posted", credit_changed },
     { "cdr.ingested", credit_changed },
@@ -194,6 +195,7 @@ static const struct {
     { "trunk_group.changed", world_changed },
     { "blacklist.changed", world_changed },
     { "routing_plan.changed", world_changed },
+    { "fx.updated", world_changed },
     { "carrier.changed", credit_changed },
     { "ledger.posted", credit_changed },
     { "cdr.ingested", credit_changed },

@@ -478,15 +478,19 @@ int route_lookup(rpc_call *c)
             reject(rejected, t->id, x->carrier_id, t->group, "no_rate", sr->reason);
             continue;
         }
-        if (strcmp(sr->currency, cust.currency)) {
-            snprintf(why, sizeof why, "supplier rate is in %s, the customer's in %s", sr->currency, cust.currency);
+        /* In the customer's currency (FX rates in force, route_world.h). */
+        money_t rate = sr->rate;
+        if (strcmp(sr->currency, cust.currency) && !route_world_convert(world, sr->rate, sr->currency, cust.currency, &rate)) {
+            snprintf(why, sizeof why, "supplier rate is in %s, the customer's in %s, and no FX rate is in force for both",
+                     sr->currency, cust.currency);
             reject(rejected, t->id, x->carrier_id, t->group, "currency_mismatch", why);
             continue;
         }
-        if (sr->rate > cust.rate && !svc.allow_negative) {
+        if (rate > cust.rate && !svc.allow_negative) {
             char a[32], b[32];
-            snprintf(why, sizeof why, "supplier rate %s is above the customer rate %s",
-                     money_format(sr->rate, a, sizeof a), money_format(cust.rate, b, sizeof b));
+            snprintf(why, sizeof why, "supplier rate %s%s%s is above the customer rate %s",
+                     money_format(rate, a, sizeof a), rate != sr->rate || strcmp(sr->currency, cust.currency) ? " " : "",
+                     strcmp(sr->currency, cust.currency) ? cust.currency : "", money_format(cust.rate, b, sizeof b));
             reject(rejected, t->id, x->carrier_id, t->group, "negative_margin", why);
             continue;
         }
@@ -518,7 +522,7 @@ int route_lookup(rpc_call *c)
                                        (json_int_t)k.attempts);
             }
         }
-        cands[ncand++] = (route_candidate){ x->id, sr->rate, t->priority, t->weight, score, i };
+        cands[ncand++] = (route_candidate){ x->id, rate, t->priority, t->weight, score, i };
     }
 
     json_int_t seed_in = json_integer_value(json_object_get(c->params, "seed"));
@@ -532,10 +536,15 @@ int route_lookup(rpc_call *c)
         char rate[32], margin[32];
         json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i}", "interconnect_id", (json_int_t)cd->interconnect_id,
                               "carrier_id", (json_int_t)src->ic->carrier_id, "rate", money_format(sr->rate, rate, sizeof rate),
-                              "currency", sr->currency, "margin", money_format(cust.rate - sr->rate, margin, sizeof margin),
+                              "currency", sr->currency, "margin", money_format(cust.rate - cd->rate, margin, sizeof margin),
                               "prefix", sr->prefix, "priority", (int)cd->priority, "weight", (int)cd->weight);
         if (o && src->group)
             json_object_set_new(o, "trunk_group_id", json_integer(src->group));
+        if (o && strcmp(sr->currency, cust.currency)) {
+            char conv[32];
+            json_object_set_new(o, "converted", json_pack("{s:s, s:s}", "rate", money_format(cd->rate, conv, sizeof conv),
+                                                          "currency", cust.currency));
+        }
         if (o && quality[cd->ref]) {
             json_object_set_new(o, "quality", quality[cd->ref]);
             quality[cd->ref] = NULL;

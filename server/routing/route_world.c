@@ -15,6 +15,8 @@
 #include "../db/plan_cache.h"
 #include "../rating/ingress_match.h"
 
+__extension__ typedef __int128 i128;
+
 /* ---- the arena ---- */
 
 typedef struct arena_block {
@@ -34,7 +36,16 @@ struct world_data {
     size_t nmembers;
     struct world_blacklist *blacklists; /* live, by id */
     size_t nblacklists;
+    struct world_rate *rates;       /* currencies with a rate in force, by code */
+    size_t nrates;
 };
+
+typedef struct world_rate {
+    char code[4];
+    i128 per_usd;               /* units per 1 USD, x 10^12 */
+} world_rate;
+
+#define PER_USD_SCALE ((i128)1000000000000LL)
 
 typedef struct world_blacklist {
     long long id;
@@ -307,6 +318,52 @@ static bool load_blacklists(world_data *w, PGconn *db, char *err, size_t errlen)
     return ok;
 }
 
+/* "0.921187" (numeric(30,12) as text) -> x 10^12; false when not that. */
+static bool parse_per_usd(const char *s, i128 *out)
+{
+    i128 v = 0;
+    int decimals = -1;
+    for (; *s; s++) {
+        if (*s == '.' && decimals < 0) {
+            decimals = 0;
+            continue;
+        }
+        if (*s < '0' || *s > '9' || decimals >= 12 || v >= ((i128)1 << 70))
+            return false;
+        v = v * 10 + (*s - '0');
+        if (decimals >= 0)
+            decimals++;
+    }
+    for (int d = decimals < 0 ? 0 : decimals; d < 12; d++)
+        v *= 10;
+    *out = v;
+    return v > 0 && v < ((i128)1 << 70); /* fx.set allows < 10^9 per USD: < 2^70 here */
+}
+
+static bool load_rates(world_data *w, PGconn *db, char *err, size_t errlen)
+{
+    PGresult *r = query(db,
+        "SELECT c.code, CASE WHEN c.code = 'USD' THEN '1' ELSE (SELECT x.per_usd::text FROM fx_rate_row(c.code) x) END"
+        " FROM currencies c ORDER BY c.code",
+        err, errlen);
+    if (!r)
+        return false;
+    size_t n = (size_t)PQntuples(r);
+    w->rates = n ? arena_alloc(w, n * sizeof *w->rates) : NULL;
+    bool ok = !n || w->rates;
+    for (size_t i = 0; ok && i < n; i++) {
+        world_rate *x = &w->rates[w->nrates];
+        if (PQgetisnull(r, (int)i, 1) || strlen(V((int)i, 0)) != 3 || !parse_per_usd(V((int)i, 1), &x->per_usd))
+            continue;
+        memcpy(x->code, V((int)i, 0), 4);
+        w->nrates++;
+    }
+    PQclear(r);
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    return ok;
+}
+
 static int by_ingress(const void *pa, const void *pb)
 {
     const world_service *a = *(const world_service *const *)pa, *b = *(const world_service *const *)pb;
@@ -336,7 +393,7 @@ static void *load(PGconn *db, long long key, long long *version, char *err, size
     bool ok = plan_cache_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen);
     if (ok)
         ok = load_services(w, db, err, errlen) && load_interconnects(w, db, err, errlen) &&
-             load_blacklists(w, db, err, errlen);
+             load_blacklists(w, db, err, errlen) && load_rates(w, db, err, errlen);
     PQclear(PQexec(db, ok ? "COMMIT" : "ROLLBACK"));
     if (!ok) {
         world_free(w);
@@ -537,6 +594,44 @@ const char *route_world_blacklisted(const route_world *ref, const world_lists *l
             hit = b;
     }
     return hit ? hit->name : NULL;
+}
+
+static const world_rate *rate_of(const world_data *w, const char *code)
+{
+    size_t lo = 0, hi = w->nrates;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(w->rates[mid].code, code);
+        if (!c)
+            return &w->rates[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+bool route_world_convert(const route_world *ref, int64_t amount, const char *from, const char *to, int64_t *out)
+{
+    if (!strcmp(from, to)) {
+        *out = amount;
+        return true;
+    }
+    const world_data *w = value(ref);
+    const world_rate *f = rate_of(w, from), *t = rate_of(w, to);
+    if (!f || !t)
+        return false;
+    if (amount > (1LL << 56) || amount < -(1LL << 56))
+        return false; /* 72 billion a minute: not a rate; keeps the product below 2^126 */
+    i128 num = (i128)amount * t->per_usd;
+    i128 q = num / f->per_usd, rem = num % f->per_usd;
+    if (2 * (rem < 0 ? -rem : rem) >= f->per_usd)
+        q += num < 0 ? -1 : 1;
+    if (q > INT64_MAX || q < INT64_MIN)
+        return false;
+    *out = (int64_t)q;
+    return true;
 }
 
 size_t route_world_size(const route_world *ref)

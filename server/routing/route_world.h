@@ -15,6 +15,9 @@
  *   - when the event of a change on any instance arrives (events.c), so
  *     every instance drops it within the event's delay;
  *   - when events may have been missed (the listener reconnected).
+ * It also holds the FX rate in force of each currency (fx.updated drops
+ * it too), so a supplier in another currency is compared in the
+ * customer's.
  * The next lookup builds the new one; a lookup in flight finishes with the
  * snapshot it holds.
  */
@@ -24,6 +27,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netaddr.h"
 
@@ -81,6 +85,14 @@ long long route_world_ingress_by_ip(const route_world *w, const char *ip, const 
  * normalised number num (an exact number, or a prefix of it), unless num
  * starts with one of the exceptions; NULL when none or num is "". */
 const char *route_world_blacklisted(const route_world *w, const world_lists *lists, const char *num);
+
+/* An amount (a rate per minute, in micro-units) of currency `from` in
+ * currency `to` with the FX rates in force when the snapshot was taken
+ * (docs/fx.md: per_usd, exact to 12 decimals): amount x per_usd(to) /
+ * per_usd(from), rounded half away from zero to the micro-unit, in 128-bit
+ * integers (no float). The same currency: the amount. false when either
+ * has no rate in force, or the result overflows. */
+bool route_world_convert(const route_world *w, int64_t amount, const char *from, const char *to, int64_t *out);
 
 /* Services, interconnects and blacklists held (tests, metrics). */
 size_t route_world_size(const route_world *w);

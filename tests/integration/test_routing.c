@@ -423,7 +423,7 @@ START_TEST(test_an_interconnect_at_its_capacity_is_rejected)
 }
 END_TEST
 
-START_TEST(test_suppliers_without_a_rate_or_in_another_currency_are_rejected)
+START_TEST(test_suppliers_without_a_rate_or_without_an_fx_rate_are_rejected_and_others_are_converted)
 {
     entry_set(main_plan, "4412", json_pack("[o,o,o,o]", route(eg[5], 0, 1), route(eg[6], 0, 1), route(eg[7], 0, 1),
                                            route(eg[1], 0, 1)));
@@ -432,6 +432,33 @@ START_TEST(test_suppliers_without_a_rate_or_in_another_currency_are_rejected)
     ck_assert_str_eq(rejected(r, eg[7]), "no_rate");
     ck_assert_str_eq(rejected(r, eg[6]), "currency_mismatch");
     ck_assert_str_eq(order(r), "S1");
+    json_decref(r);
+    /* With an EUR rate in force (1 USD = 0.8 EUR), SE's 0.001 EUR is
+     * 0.00125 USD: compared, ordered and its margin worked out in the
+     * customer's USD (0.010 - 0.00125). */
+    json_decref(ok(admin, "fx.set", json_pack("{s:s, s:s, s:s}", "currency", "EUR", "per_usd", "0.8", "reason",
+                                              "routing test")));
+    r = lookup("441234567890");
+    ck_assert_str_eq(order(r), "SE,S1");
+    json_t *se = route_of(r, eg[6]);
+    ck_assert_str_eq(jstr(se, "rate"), "0.001000");
+    ck_assert_str_eq(jstr(se, "currency"), "EUR");
+    ck_assert_str_eq(jstr(json_object_get(se, "converted"), "rate"), "0.001250");
+    ck_assert_str_eq(jstr(json_object_get(se, "converted"), "currency"), "USD");
+    ck_assert_str_eq(jstr(se, "margin"), "0.008750");
+    ck_assert_ptr_null(json_object_get(route_of(r, eg[1]), "converted"));
+    json_decref(r);
+    /* A rate that makes SE dearer than the customer (1 USD = 0.05 EUR:
+     * 0.001 EUR = 0.02 USD > 0.010) turns it into a loss. */
+    json_decref(ok(admin, "fx.set", json_pack("{s:s, s:s, s:s}", "currency", "EUR", "per_usd", "0.05", "reason",
+                                              "routing test")));
+    r = lookup("441234567890");
+    ck_assert_str_eq(rejected(r, eg[6]), "negative_margin");
+    json_decref(r);
+    json_decref(ok(admin, "fx.set", json_pack("{s:s, s:n, s:s}", "currency", "EUR", "per_usd", "reason",
+                                              "routing test over")));
+    r = lookup("441234567890");
+    ck_assert_str_eq(rejected(r, eg[6]), "currency_mismatch");
     json_decref(r);
     json_decref(ok(admin, "routing_plan.entry.delete", json_pack("{s:I, s:s}", "routing_plan_id",
                                                                  (json_int_t)main_plan, "prefix", "4412")));
@@ -646,9 +673,22 @@ START_TEST(test_an_entry_change_reaches_the_other_instance_and_its_subscribers)
     json_decref(r);
     json_decref(ok(admin, "routing_plan.entry.delete", json_pack("{s:I, s:s}", "routing_plan_id",
                                                                  (json_int_t)main_plan, "prefix", "44772")));
-    r = ok(b, "route.lookup", look);
-    ck_assert_str_eq(jstr(r, "prefix"), "447");
-    json_decref(r);
+    /* B learns of it from the event (NOTIFY): within a second. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long waited;
+    for (;;) {
+        r = ok(b, "route.lookup", json_incref(look));
+        bool seen = !strcmp(jstr(r, "prefix"), "447");
+        json_decref(r);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        waited = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (seen || waited > 3000)
+            break;
+        usleep(10000);
+    }
+    ck_assert_msg(waited < 1000, "the other instance still routed by the deleted entry after %lld ms", waited);
+    json_decref(look);
     wsc_close(watcher);
     wsc_close(b);
 }
@@ -1117,7 +1157,7 @@ int main(void)
     tcase_add_test(tc, test_a_deleted_interconnect_in_an_entry_is_rejected_as_disabled);
     tcase_add_test(tc, test_blacklisted_destinations_and_origins_reject_every_route);
     tcase_add_test(tc, test_an_interconnect_at_its_capacity_is_rejected);
-    tcase_add_test(tc, test_suppliers_without_a_rate_or_in_another_currency_are_rejected);
+    tcase_add_test(tc, test_suppliers_without_a_rate_or_without_an_fx_rate_are_rejected_and_others_are_converted);
     tcase_add_test(tc, test_a_plan_allowing_negative_margin_keeps_the_losing_supplier);
     tcase_add_test(tc, test_routing_back_to_the_customers_own_carrier_is_circular_unless_allowed);
     tcase_add_test(tc, test_a_prepaid_customer_without_money_is_refused_until_a_top_up);
