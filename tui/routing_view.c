@@ -118,10 +118,27 @@ static void show_lookup(rview *v, json_t *r)
     if (!json_array_size(routes))
         add_test(v, 0, "no route");
     json_array_foreach(routes, i, x) {
-        add_test(v, 0, "%2zu. interconnect %lld · carrier %lld · rate %s %s · margin %s · prefix %s · priority %lld · weight %lld",
+        /* Extras when the answer has them: the rate in the customer's
+         * currency, and the quality score with the figures behind it. */
+        char extra[120] = "";
+        json_t *conv = json_object_get(x, "converted"), *q = json_object_get(x, "quality");
+        size_t off = 0;
+        if (json_is_object(conv))
+            off += (size_t)snprintf(extra + off, sizeof extra - off, " · = %s %s", str(conv, "rate"), str(conv, "currency"));
+        if (json_is_object(q) && off < sizeof extra) {
+            if (json_is_number(json_object_get(q, "asr")))
+                snprintf(extra + off, sizeof extra - off, " · quality %lld (ASR %.2f, ACD %.0fs, %lld calls)",
+                         (long long)json_integer_value(json_object_get(q, "score")),
+                         json_number_value(json_object_get(q, "asr")), json_number_value(json_object_get(q, "acd")),
+                         (long long)json_integer_value(json_object_get(q, "attempts")));
+            else
+                snprintf(extra + off, sizeof extra - off, " · quality %lld (too few calls)",
+                         (long long)json_integer_value(json_object_get(q, "score")));
+        }
+        add_test(v, 0, "%2zu. interconnect %lld · carrier %lld · rate %s %s%s · margin %s · prefix %s · priority %lld · weight %lld",
                  i + 1, (long long)json_integer_value(json_object_get(x, "interconnect_id")),
                  (long long)json_integer_value(json_object_get(x, "carrier_id")), str(x, "rate"), str(x, "currency"),
-                 str(x, "margin"), str(x, "prefix"), (long long)json_integer_value(json_object_get(x, "priority")),
+                 extra, str(x, "margin"), str(x, "prefix"), (long long)json_integer_value(json_object_get(x, "priority")),
                  (long long)json_integer_value(json_object_get(x, "weight")));
     }
     json_array_foreach(json_object_get(r, "rejected"), i, x) {
