@@ -175,8 +175,20 @@ cpu_of() {
 tick=$(getconf CLK_TCK)
 
 # Warm-up (not measured): loads the route index and every deck, as a
-# server that has been up for a while has them.
+# server that has been up for a while has them. The first lookup loads them
+# all one after the other (a few seconds on a busy machine: longer than
+# libwebsockets' 5 s HTTP timeout, which then drops it), so ask once per
+# service until an answer comes back, then run the warm-up clients.
 t0=$(date +%s.%N)
+first_callee=$(head -n 1 "$PREFIXES")0000000
+for svc in ${services//,/ }; do
+    for _ in $(seq 1 30); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
+            "http://127.0.0.1:$PORT/api/v1/route?service_id=$svc&caller=441632960000&callee=$first_callee" || true)
+        [[ $code == 200 ]] && break
+        sleep 1
+    done
+done
 "$ROUTE_HTTP" --port "$PORT" --prefixes "$PREFIXES" --services "$services" --clients 2 --duration 3 >>"$LOG" 2>&1 || {
     echo "route_http.sh: warm-up failed; see $LOG" >&2
     tail -n 5 "$LOG" >&2
