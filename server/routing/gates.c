@@ -8,6 +8,7 @@
  * call counts).
  */
 #include "gates.h"
+#include "route_world.h"
 #include "calls.h"
 #include "pauses.h"
 
@@ -29,7 +30,7 @@ bool route_over_capacity(long long interconnect_id, int capacity, int cps, char 
 
 int gates_init(const dt_config *cfg)
 {
-    return pauses_init() || calls_init(cfg) ? -1 : 0;
+    return pauses_init() || calls_init(cfg) || route_world_init() ? -1 : 0;
 }
 
 /* rtjson (Kamailio): {"version":"1.0","routing":"serial","routes":[{"uri":...}]}

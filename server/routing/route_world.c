@@ -14,6 +14,9 @@
 #include "log.h"
 #include "../db/plan_cache.h"
 #include "../rating/ingress_match.h"
+#include "../rating/rating_engine.h"
+#include "../system/ticker.h"
+#include "route_index.h"
 
 __extension__ typedef __int128 i128;
 
@@ -638,4 +641,44 @@ size_t route_world_size(const route_world *ref)
 {
     const world_data *w = value(ref);
     return w->nservices + w->nics + w->nblacklists;
+}
+
+/* ---- warming: loaded before a lookup needs it ---- */
+
+/* The slow ticker lane, every second: the snapshot, and the rate decks and
+ * route tables it names (customer plans of active services, their routing
+ * plans at the snapshot's version, supplier plans of live egress
+ * interconnects). What is loaded already costs a lock and a reference
+ * each; what a change dropped is loaded again here within about a second,
+ * on this lane's own connection, so a switch's lookups rarely wait for a
+ * load (the first lookups after a start, or right after a change, may
+ * still load it themselves: plan_cache makes them share one load). */
+static int warm(void *ud, PGconn *db)
+{
+    (void)ud;
+    char err[160];
+    route_world *ref = route_world_get(db, err, sizeof err);
+    if (!ref)
+        return -1;
+    const world_data *w = value(ref);
+    for (size_t i = 0; i < w->nservices; i++) {
+        const world_service *s = &w->services[i];
+        if (!s->active)
+            continue;
+        rating_deck_release(rating_deck_get(db, s->rating_plan, err, sizeof err));
+        if (s->routing_plan && !s->by_interconnect)
+            route_index_release(route_index_get(db, s->routing_plan, s->plan_version, err, sizeof err));
+    }
+    for (size_t i = 0; i < w->nics; i++) {
+        const world_interconnect *x = &w->ics[i];
+        if (x->live && x->egress && x->supplier_plan)
+            rating_deck_release(rating_deck_get(db, x->supplier_plan, err, sizeof err));
+    }
+    route_world_release(ref);
+    return 0;
+}
+
+int route_world_init(void)
+{
+    return ticker_add_slow("routing.warm", 1000, warm, NULL);
 }

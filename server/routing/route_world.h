@@ -94,6 +94,10 @@ const char *route_world_blacklisted(const route_world *w, const world_lists *lis
  * has no rate in force, or the result overflows. */
 bool route_world_convert(const route_world *w, int64_t amount, const char *from, const char *to, int64_t *out);
 
+/* Register the slow ticker task that keeps the snapshot and the decks and
+ * route tables it names loaded (before ticker_start). 0 or -1. */
+int route_world_init(void);
+
 /* Services, interconnects and blacklists held (tests, metrics). */
 size_t route_world_size(const route_world *w);
 

@@ -2,7 +2,8 @@
  * ticker: short periodic background work of this instance.
  *
  * One thread with one PostgreSQL connection of its own runs every task
- * added here, each every interval_ms, one after the other. A task must be
+ * added here, each every interval_ms, one after the other (a second
+ * thread and connection run the tasks added with ticker_add_slow). A task must be
  * short (well under its interval): anything that can wait on the network
  * or take seconds is enqueued as a job (jobs.h) by its task instead.
  * Tasks run on every instance; a task that must happen once across
@@ -40,6 +41,11 @@ void ticker_poke(const char *name);
 /* Finish the task running now, run nothing more, join the thread. Tasks
  * marked with ticker_run_at_stop() run one last time first. */
 void ticker_stop(void);
+
+/* The same for a task that may take seconds (loading what lookups need
+ * into memory): it runs on a second thread with a connection of its own,
+ * so it never delays the short tasks. Same rules otherwise. */
+int ticker_add_slow(const char *name, int interval_ms, ticker_fn fn, void *ud);
 
 /* Run this task once more in ticker_stop (e.g. flush what is pending). */
 void ticker_run_at_stop(const char *name);

@@ -204,6 +204,33 @@ START_TEST(test_the_table_holds_ticker_tasks_max_and_refuses_late_or_double_adds
 }
 END_TEST
 
+/* A task on the slow lane that takes 1.5 s per run never delays the short
+ * lane's task, and each lane has its own connection. */
+static int sleepy(void *ud, PGconn *db)
+{
+    probe *p = ud;
+    atomic_fetch_add(&p->runs, 1);
+    atomic_store(&p->pid, PQbackendPID(db));
+    usleep(1500 * 1000);
+    return 0;
+}
+
+START_TEST(test_a_slow_lane_task_never_delays_the_short_tasks)
+{
+    static probe fast, slow;
+    ck_assert_int_eq(ticker_add("test.fast", 100, task, &fast), 0);
+    ck_assert_int_eq(ticker_add_slow("test.sleepy", 50, sleepy, &slow), 0);
+    ck_assert_int_eq(ticker_start(harness_conninfo()), 0);
+    usleep(1250 * 1000);
+    /* On one thread the sleepy task (due first) would hold the fast one
+     * back for 1.5 s: no run at all by now. */
+    ck_assert_int_ge(atomic_load(&fast.runs), 6);
+    ck_assert_int_eq(atomic_load(&slow.runs), 1);
+    ck_assert_int_ne(atomic_load(&fast.pid), atomic_load(&slow.pid));
+    ticker_stop();
+}
+END_TEST
+
 int main(void)
 {
     harness_init("didtron_test_ticker");
@@ -219,6 +246,7 @@ int main(void)
     tcase_add_test(tc, test_a_transaction_left_open_by_a_task_is_rolled_back);
     tcase_add_test(tc, test_a_database_that_is_down_skips_runs_and_is_not_fatal);
     tcase_add_test(tc, test_the_table_holds_ticker_tasks_max_and_refuses_late_or_double_adds);
+    tcase_add_test(tc, test_a_slow_lane_task_never_delays_the_short_tasks);
     suite_add_tcase(s, tc);
     int rc = suite_run(s, false);
     harness_done();
