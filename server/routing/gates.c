@@ -38,38 +38,24 @@ int gates_init(const dt_config *cfg)
  * prefix]callee@first signalling IP of the egress interconnect. */
 static int to_rtjson(rpc_call *c, const char *callee)
 {
+    char err[160];
+    route_world *w = route_world_get(c->db, err, sizeof err);
+    if (!w)
+        return rpc_fail(c, RPC_INTERNAL_ERROR, "routing: %s", err);
     json_t *routes = json_object_get(c->result, "routes"), *r;
-    json_t *ids = json_array();
-    size_t i;
-    json_array_foreach(routes, i, r)
-        json_array_append(ids, json_object_get(r, "interconnect_id"));
-    char *idtext = json_dumps(ids, JSON_COMPACT);
-    json_decref(ids);
-    if (!idtext)
-        return rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
-    /* ids as a JSON array: one parameter, whatever the number of routes */
-    PGresult *q = rpc_query(c,
-                            "SELECT i.id, coalesce(i.tech_prefix, ''), host(i.signalling_ips[1]::inet),"
-                            " family(i.signalling_ips[1]::inet)"
-                            " FROM interconnects i WHERE i.id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)",
-                            1, idtext);
-    free(idtext);
-    if (!q)
-        return -1;
     json_t *out = json_array();
+    size_t i;
     json_array_foreach(routes, i, r) {
         long long id = (long long)json_integer_value(json_object_get(r, "interconnect_id"));
-        for (int k = 0; k < PQntuples(q); k++) {
-            if (atoll(PQgetvalue(q, k, 0)) != id || PQgetisnull(q, k, 2))
-                continue;
-            bool v6 = !strcmp(PQgetvalue(q, k, 3), "6");
-            char uri[256];
-            snprintf(uri, sizeof uri, "sip:%s%s@%s%s%s:5060", PQgetvalue(q, k, 1), callee ? callee : "",
-                     v6 ? "[" : "", PQgetvalue(q, k, 2), v6 ? "]" : "");
-            json_array_append_new(out, json_pack("{s:s, s:I}", "uri", uri, "interconnect_id", (json_int_t)id));
-        }
+        const world_interconnect *x = route_world_interconnect(w, id);
+        if (!x || !x->first_host[0])
+            continue;
+        char uri[256];
+        snprintf(uri, sizeof uri, "sip:%s%s@%s%s%s:5060", x->tech_prefix, callee ? callee : "", x->first_v6 ? "[" : "",
+                 x->first_host, x->first_v6 ? "]" : "");
+        json_array_append_new(out, json_pack("{s:s, s:I}", "uri", uri, "interconnect_id", (json_int_t)id));
     }
-    PQclear(q);
+    route_world_release(w);
     json_decref(c->result);
     c->result = json_pack("{s:s, s:s, s:o}", "version", "1.0", "routing", "serial", "routes", out);
     return c->result ? 0 : rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");

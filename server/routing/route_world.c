@@ -243,7 +243,8 @@ static bool load_interconnects(world_data *w, PGconn *db, char *err, size_t errl
         " coalesce(i.capacity, -1), coalesce(i.cps_limit, -1), coalesce(i.supplier_rating_plan_id, 0), ca.timezone,"
         " coalesce(i.egress_routing->'blacklist_ids', '[]')::text, coalesce(i.trunk_group_id, 0),"
         " EXISTS (SELECT 1 FROM trunk_groups g WHERE g.id = i.trunk_group_id AND g.deleted_at IS NULL),"
-        " coalesce(i.tech_prefix, ''), to_json(i.signalling_ips)::text"
+        " coalesce(i.tech_prefix, ''), to_json(i.signalling_ips)::text,"
+        " coalesce(host(i.signalling_ips[1]::inet), ''), coalesce(family(i.signalling_ips[1]::inet) = 6, false)"
         " FROM interconnects i JOIN carriers ca ON ca.id = i.carrier_id ORDER BY i.id",
         err, errlen);
     if (!r)
@@ -273,6 +274,8 @@ static bool load_interconnects(world_data *w, PGconn *db, char *err, size_t errl
         x->trunk_group = atoll(V(k, 10));
         x->group_live = V(k, 11)[0] == 't';
         x->tech_prefix = arena_str(w, V(k, 12), &ok);
+        x->first_host = arena_str(w, V(k, 14), &ok);
+        x->first_v6 = V(k, 15)[0] == 't';
         char **ips = NULL;
         size_t nips = 0;
         ok = ok && load_strings(w, V(k, 13), &ips, &nips, false);

@@ -54,8 +54,10 @@ typedef struct {
     int capacity, cps;            /* -1: unrestricted */
     const char *status, *tz, *tech_prefix;
     world_lists blacklists;       /* egress_routing.blacklist_ids */
-    net_addr *nets;               /* signalling_ips that parse */
+    net_addr *nets;               /* signalling_ips that parse (live ingress ones only) */
     size_t nnets;
+    const char *first_host;       /* host of the first signalling IP, "" when none */
+    bool first_v6;
 } world_interconnect;
 
 typedef struct route_world route_world;
