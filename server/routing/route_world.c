@@ -405,8 +405,10 @@ static void *load(PGconn *db, long long key, long long *version, char *err, size
         world_free(w);
         return NULL;
     }
-    qsort(w->by_ingress, w->nservices, sizeof *w->by_ingress, by_ingress);
-    qsort(w->members, w->nmembers, sizeof *w->members, by_group);
+    if (w->nservices > 1) /* qsort wants a non-null base even for nothing */
+        qsort(w->by_ingress, w->nservices, sizeof *w->by_ingress, by_ingress);
+    if (w->nmembers > 1)
+        qsort(w->members, w->nmembers, sizeof *w->members, by_group);
     *version = 0;
     return w;
 }
@@ -468,6 +470,9 @@ const world_interconnect *route_world_interconnect(const route_world *ref, long 
 const world_interconnect *const *route_world_members(const route_world *ref, long long group, size_t *n)
 {
     const world_data *w = value(ref);
+    *n = 0;
+    if (!w->nmembers)
+        return NULL;
     size_t lo = 0, hi = w->nmembers;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -486,6 +491,9 @@ const world_interconnect *const *route_world_members(const route_world *ref, lon
 /* The services of ingress interconnect ic, by priority desc and id. */
 static const world_service *const *services_of(const world_data *w, long long ic, size_t *n)
 {
+    *n = 0;
+    if (!w->nservices)
+        return NULL;
     size_t lo = 0, hi = w->nservices;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
