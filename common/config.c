@@ -52,12 +52,29 @@ static const cfg_key keys[] = {
     I(fx_refresh_minutes, 0, 1440, "minutes between scheduled FX rate refreshes; 0 = only on fx.refresh"),
     I(fx_stale_hours, 1, 8760, "hours after which a fetched FX rate is flagged stale"),
     B(fx_revalue_monthly, "enqueue the previous month's FX revaluation (fx.revalue job) each month"),
+    S(brevo_base_url, "Brevo API base URL (e-mail is sent with POST {base}/v3/smtp/email)"),
+    S(brevo_api_key, "Brevo API key; empty: e-mails are written to mail_outbox_dir as .eml files"),
+    I(brevo_timeout_ms, 100, 120000, "timeout of one Brevo request"),
+    S(mail_from, "sender address of e-mails (a sender verified in Brevo)"),
+    S(mail_from_name, "sender display name of e-mails"),
+    S(mail_outbox_dir, "directory e-mails are written to while brevo_api_key is empty"),
     I(job_workers, 0, 64, "job queue worker threads, one database connection each (0 = run no jobs here)"),
     I(job_backoff_base_ms, 1, 3600000, "a failed job's retry n waits base * 2^n ms, jittered (capped at 1 h)"),
     I(job_lease_sec, 1, 86400, "a job running longer than this is taken back and run again"),
     I(ledger_flush_ms, 50, 60000, "how often rated CDR charges are posted to the ledger"),
     I(call_max_seconds, 1, 7 * 86400, "a call whose call.stop never came leaves the capacity counts after this"),
+    I(probe_timeout_ms, 10, 60000, "a SIP OPTIONS probe with no final answer within this many ms has failed"),
+    I(probe_interval_cap_ms, 0, 3600000, "probe every interconnect at least this often (ms), whatever its options_interval; 0 = off (tests)"),
+    I(probe_reload_ms, 100, 3600000, "how often the probe targets are reloaded from the interconnects (ms)"),
     S(route_allow_ips, "addresses/CIDRs (comma-separated) of switches allowed on /api/v1/route and /api/v1/calls/* without a token"),
+    S(attachment_dir, "directory for ticket attachments (files named by random id)"),
+    I(attachment_max_bytes, 1, INT_MAX, "largest ticket attachment in bytes"),
+    S(attachment_types, "allowed ticket attachment content types, comma-separated"),
+    I(sla_warning_minutes, 0, 10080, "ticket.sla_warning is sent this many minutes before an SLA target"),
+    I(sla_check_ms, 100, 3600000, "how often ticket SLA targets are checked for warnings and breaches (ms)"),
+    I(monitor_eval_ms, 50, 60000, "how often monitoring rules are evaluated (ms)"),
+    I(monitor_minute_ms, 1, 3600000, "length of a minute in rule recovery and penalty times (ms; tests shorten it)"),
+    I(monitor_webhook_timeout_ms, 100, 120000, "timeout of one alert webhook POST (ms)"),
     B(demo, "demo mode: load demo data, allow admin/admin"),
     B(allow_remote, "allow plain ws/http on a non-loopback address"),
 };
@@ -87,7 +104,19 @@ void config_defaults(dt_config *c)
     c->shutdown_grace_ms = 10000;
     c->password_cost = 15;
     c->ledger_flush_ms = 1000;
+    c->monitor_eval_ms = 1000;
+    c->monitor_minute_ms = 60000;
+    c->monitor_webhook_timeout_ms = 5000;
     c->call_max_seconds = 14400;
+    snprintf(c->attachment_dir, sizeof c->attachment_dir, "var/attachments");
+    c->attachment_max_bytes = 10 * 1024 * 1024;
+    snprintf(c->attachment_types, sizeof c->attachment_types,
+             "text/plain,text/csv,application/pdf,image/png,image/jpeg,image/gif,application/zip,"
+             "application/octet-stream,message/rfc822,application/vnd.tcpdump.pcap");
+    c->sla_warning_minutes = 30;
+    c->sla_check_ms = 30000;
+    c->probe_timeout_ms = 2000;
+    c->probe_reload_ms = 30000;
     c->retention_days = 90;
     c->invoice_due_days = 30;
     snprintf(c->oxr_base_url, sizeof c->oxr_base_url, "https://openexchangerates.org");
@@ -95,6 +124,11 @@ void config_defaults(dt_config *c)
     c->fx_refresh_minutes = 60;
     c->fx_stale_hours = 26;
     c->fx_revalue_monthly = true;
+    snprintf(c->brevo_base_url, sizeof c->brevo_base_url, "https://api.brevo.com");
+    c->brevo_timeout_ms = 10000;
+    snprintf(c->mail_from, sizeof c->mail_from, "noreply@didtron.invalid");
+    snprintf(c->mail_from_name, sizeof c->mail_from_name, "DIDTron");
+    snprintf(c->mail_outbox_dir, sizeof c->mail_outbox_dir, "var/outbox");
     c->job_workers = 2;
     c->job_backoff_base_ms = 1000;
     c->job_lease_sec = 300; /* JOBS_LEASE_SEC (server/jobs/jobs.h) */

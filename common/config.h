@@ -42,12 +42,29 @@ typedef struct {
     int fx_refresh_minutes;    /* scheduled refresh bucket; 0 = only fx.refresh */
     int fx_stale_hours;        /* fx.rates flags older oxr rates as stale */
     bool fx_revalue_monthly;   /* enqueue the previous month's FX revaluation */
+    char brevo_base_url[256];  /* Brevo transactional e-mail: POST {base}/v3/smtp/email */
+    char brevo_api_key[256];   /* "" = e-mails are written to mail_outbox_dir instead */
+    int brevo_timeout_ms;      /* one Brevo request, whole */
+    char mail_from[256];       /* sender address (required with brevo_api_key) */
+    char mail_from_name[128];  /* sender display name */
+    char mail_outbox_dir[1024]; /* where e-mails go as .eml files while Brevo is not configured */
     int job_workers;           /* job queue threads (server/jobs), one connection each; 0 = none */
     int job_backoff_base_ms;   /* retry n waits about base * 2^n (docs/jobs.md) */
     int job_lease_sec;         /* a job running longer than this is taken back */
     int ledger_flush_ms;       /* rated CDR charges are posted this often */
     int call_max_seconds;      /* a call without call.stop leaves the counts after this */
     char route_allow_ips[1024]; /* switch addresses/CIDRs that need no token on the switch routes */
+    char attachment_dir[1024]; /* ticket attachments are stored here (random names) */
+    int attachment_max_bytes;  /* largest ticket attachment */
+    char attachment_types[1024]; /* allowed attachment content types, comma-separated */
+    int sla_warning_minutes;   /* ticket.sla_warning this long before an SLA target */
+    int sla_check_ms;          /* the tickets.sla task runs this often */
+    int probe_timeout_ms;      /* SIP OPTIONS probe: no final answer within this is a failure */
+    int probe_interval_cap_ms; /* probe at least this often whatever options_interval says; 0 = off (tests) */
+    int probe_reload_ms;       /* probe targets are reloaded from interconnects this often (and on interconnect.changed) */
+    int monitor_eval_ms;       /* monitoring rules are evaluated this often */
+    int monitor_minute_ms;     /* length of a "minute" in rule recovery and penalty times (tests shorten it) */
+    int monitor_webhook_timeout_ms; /* one alert webhook POST, whole */
     bool demo;                 /* demo data; admin/admin allowed */
     bool allow_remote;         /* plain ws on a non-loopback address */
 } dt_config;

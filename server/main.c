@@ -29,11 +29,14 @@
 #include "demo/demo.h"
 #include "fx/fx.h"
 #include "ledger/ledger.h"
+#include "mail/mail.h"
 #include "monitor/monitor.h"
 #include "net/net.h"
 #include "rpc/dispatch.h"
 #include "rpc/metrics.h"
 #include "rpc/registry.h"
+#include "sim/simulate.h"
+#include "support/support.h"
 
 extern char **environ;
 
@@ -44,6 +47,8 @@ static void usage(FILE *f)
             "       didtrond migrate [settings]\n"
             "       didtrond user add NAME --role ROLE [--carrier-id N] [settings]\n"
             "       didtrond purge [settings]   (hard-delete records soft-deleted over retention_days ago)\n"
+            "       didtrond simulate --scenario FILE [--url URL] [--token T | --user U --password P]\n"
+            "                [--speed N] [--duration SECONDS] [--seed N]   (traffic simulator: CDRs to POST /api/v1/cdrs)\n"
             "       didtrond version | help\n\n"
             "Settings (file key, environment variable, flag; flags win over the\n"
             "environment, which wins over --config FILE / DIDTRON_CONFIG):\n");
@@ -152,7 +157,8 @@ static int cmd_serve(dt_config *cfg)
     if (!db)
         return 1;
     char err[512];
-    if (registry_init() || metrics_init() || ledger_init(cfg) || fx_init(cfg) || monitor_init(cfg)) {
+    if (registry_init() || metrics_init() || ledger_init(cfg) || fx_init(cfg) || monitor_init(cfg) || mail_init(cfg) ||
+        support_init(cfg)) {
         PQfinish(db);
         return 1;
     }
@@ -306,6 +312,10 @@ int main(int argc, char **argv)
         printf("didtrond %s\n", DIDTRON_VERSION);
         free(rest);
         return 0;
+    }
+    if (!strcmp(cmd, "simulate")) {   /* its own flags, not settings (server/sim/simulate.c) */
+        free(rest);
+        return sim_main(argc - 1, argv + 1);
     }
     if (configure(&cfg, argc - first, argv + first, rest, &nrest)) {
         free(rest);

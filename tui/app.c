@@ -21,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,9 +29,12 @@
 #include "net.h"
 #include "form.h"
 #include "list_screen.h"
+#include "noc_view.h"
 #include "routing_view.h"
 #include "screen.h"
 #include "script.h"
+#include "ticket_view.h"
+#include "kb_view.h"
 
 typedef enum { INPUT_NONE, INPUT_FILTER, INPUT_COMMAND } input_mode;
 
@@ -370,6 +374,7 @@ typedef struct {
     int who;
 } menu_entry;
 static const menu_entry menu[] = {
+    { " MONITORING", NULL, NULL, 1 }, { "NOC dashboard", "NOC Dashboard", "noc", 1 }, { "", NULL, NULL, 1 },
     { " CARRIERS", NULL, NULL, 0 }, { "Carriers", "Carriers", "carriers", 0 },
     { "Services", "Services", "services", 1 }, { "Trunk groups", "Trunk groups", "trunk-groups", 1 },
     { "Categories", "Categories", "categories", 1 }, { "Groups", "Groups", "groups", 1 },
@@ -379,6 +384,9 @@ static const menu_entry menu[] = {
     { "Routing plans", "Routing plans", "routing-plans", 1 },
     { "CDRs", "CDRs", "cdrs", 0 }, { "", NULL, NULL, 0 }, { " BILLING", NULL, NULL, 0 },
     { "Journals", "Journals", "journals", 0 }, { "Invoices", "Invoices", "invoices", 0 },
+    { "", NULL, NULL, 0 }, { " SUPPORT", NULL, NULL, 0 }, { "Tickets", "Tickets", "tickets", 0 },
+    { "My tickets", "My tickets", "tickets mine", 1 }, { "Knowledge base", "Knowledge base", "kb", 0 },
+    { "Jobs / outbox", "Jobs", "jobs", 2 }, { "Mail outbox", "Mail outbox", "outbox", 2 },
     { "", NULL, NULL, 2 }, { " SETTINGS", NULL, NULL, 2 },
     { "Users", "Users", "users", 2 }, { "Audit log", "Audit log", "audit", 2 },
 };
@@ -491,8 +499,14 @@ static void draw_help(rect r)
 {
     int y = r.y + 1;
     ui_put(y++, r.x + 2, r.w - 4, STYLE_TITLE, "Keys (Esc closes)");
-    static const key_context ctxs[] = { CTX_TABLE, CTX_GLOBAL };
-    for (size_t k = 0; k < 2; k++) {
+    /* The screen's own keys (a ticket's verbs) first, when it has some. */
+    key_context ctxs[3] = { CTX_TABLE, CTX_GLOBAL, CTX_COUNT };
+    if (active() && active()->ops->context) {
+        ctxs[2] = CTX_GLOBAL;
+        ctxs[1] = CTX_TABLE;
+        ctxs[0] = active()->ops->context(active());
+    }
+    for (size_t k = 0; k < 3 && ctxs[k] != CTX_COUNT; k++) {
         for (int i = 0; i < ACT_COUNT && y < r.y + r.h - 1; i++) {
             int keys[4];
             size_t nk = keymap_keys_for(a.opt->keys, ctxs[k], (action_id)i, keys, 4);
@@ -539,6 +553,11 @@ static void draw(void)
     int rows, cols;
     getmaxyx(stdscr, rows, cols);
     layout_compute(rows, cols, a.submenu, &a.lay);
+    if (a.opt->wall) { /* the wall screen: no rail, no sub-menu, full width */
+        a.lay.content.w += a.lay.content.x - a.lay.rail.x;
+        a.lay.content.x = a.lay.rail.x;
+        a.lay.rail.w = a.lay.submenu.w = 0;
+    }
     erase();
     if (a.login.active && !a.lay.too_small) {
         draw_login(rows, cols);
@@ -549,7 +568,8 @@ static void draw(void)
     } else {
         draw_header();
         draw_tabs();
-        draw_rail();
+        if (!a.opt->wall)
+            draw_rail();
         if (a.help)
             draw_help(a.lay.content);
         else if (active())
@@ -643,10 +663,59 @@ static bool rail_key(int ch)
     }
 }
 
+/* The NOC dashboard (staff): shown when open, else a new first tab. */
+static void open_noc(bool first)
+{
+    for (int i = 0; i < a.nws; i++)
+        if (a.ws[i]->id == TAB_ID_NOC) {
+            a.active = i;
+            a.dirty = true;
+            return;
+        }
+    if (a.nws == MAX_WORKSPACES) {
+        app_toast("nine workspace tabs are open: close one with C-w");
+        return;
+    }
+    screen *s = noc_view_new(a.opt->wall);
+    if (!s)
+        return;
+    if (first) { /* at login: before the others, and shown */
+        memmove(&a.ws[1], &a.ws[0], (size_t)a.nws * sizeof a.ws[0]);
+        a.ws[0] = s;
+        a.nws++;
+        a.active = 0;
+        if (a.conn == NET_READY)
+            s->ops->reload(s);
+        a.dirty = true;
+    } else {
+        app_open_screen(s);
+    }
+}
+
 static void run_command(const char *cmd)
 {
     if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
         a.quit = true;
+    } else if (!strcmp(cmd, "noc")) {
+        if (is_customer())
+            app_toast("your role cannot open the NOC dashboard");
+        else
+            open_noc(false);
+    } else if (!strcmp(cmd, "tickets") || !strcmp(cmd, "tickets mine")) {
+        app_open_screen(ticket_queue_new(cmd[7] != '\0'));
+    } else if (!strcmp(cmd, "kb")) {
+        app_open_screen(kb_search_new());
+    } else if (!strcmp(cmd, "jobs") || !strcmp(cmd, "outbox")) {
+        static bool job_topic; /* a busy queue sends many: only once jobs are shown */
+        if (!is_admin()) {
+            app_toast("your role cannot open that list");
+        } else {
+            if (!job_topic) {
+                job_topic = true;
+                net_subscribe("job.changed");
+            }
+            open_list(cmd);
+        }
     } else if (list_by_name(cmd)) {
         if ((admin_only(cmd) && !is_admin()) || (staff_only(cmd) && is_customer()))
             app_toast("your role cannot open that list");
@@ -692,7 +761,10 @@ static void act(action_id act)
         a.inlen = strlen(a.inbuf);
         return;
     case ACT_TOGGLE_MENU: a.submenu = !a.submenu; return;
-    case ACT_FOCUS_RAIL: focus_rail(); return;
+    case ACT_FOCUS_RAIL:
+        if (!a.opt->wall) /* the wall screen has no menu */
+            focus_rail();
+        return;
     case ACT_SAVE_SCREEN: save_screen(); return;
     case ACT_THEME: {
         theme_kind k = (theme_kind)((a.opt->theme + 1) % 3);
@@ -707,6 +779,8 @@ static void act(action_id act)
         close_workspace(a.active);
         return;
     case ACT_BACK:
+        if (s && s->id == TAB_ID_NOC && s->ops->action(s, act, a.lay.content.h - 1))
+            return; /* the NOC dashboard's drill-down returns first */
         if (a.active > 0)
             a.active = 0;
         return;
@@ -731,6 +805,8 @@ static void complete_command(void)
     static const char *const commands[] = { "carriers", "balances", "services", "trunk-groups", "categories", "groups",
                                             "blacklists", "release-causes", "rating-plans", "routing-plans", "cdrs", "journals",
                                             "invoices", "users", "audit", "theme dark",
+                                            "noc",
+                                            "tickets", "tickets mine", "kb", "jobs", "outbox",
                                             "theme light", "theme system", "quit" };
     const char *first = NULL;
     size_t common = 0;
@@ -859,7 +935,21 @@ static void handle_key(int ch)
     }
     if (a.rail && !a.help && rail_key(ch))
         return;
-    action_id act_id = keymap_lookup(a.opt->keys, a.help ? CTX_DIALOG : a.rail ? CTX_RAIL : CTX_TABLE, ch);
+    screen *sk = active();
+    if (sk && !a.rail && !a.help && sk->ops->key && sk->ops->key(sk, a.opt->keys, ch)) {
+        a.dirty = true;
+        return;
+    }
+    /* A screen's own context (a ticket's verbs) first, where it binds the
+     * key to something other than global does. */
+    action_id own = ACT_COUNT;
+    if (sk && !a.rail && !a.help && sk->ops->context) {
+        own = keymap_lookup(a.opt->keys, sk->ops->context(sk), ch);
+        if (own == keymap_lookup(a.opt->keys, CTX_GLOBAL, ch))
+            own = ACT_COUNT;
+    }
+    action_id act_id = own != ACT_COUNT ? own
+                     : keymap_lookup(a.opt->keys, a.help ? CTX_DIALOG : a.rail ? CTX_RAIL : CTX_TABLE, ch);
     if (act_id != ACT_COUNT)
         act(act_id);
 }
@@ -1050,6 +1140,21 @@ static void on_state(void *ud, net_state st, const char *detail)
             net_subscribe("user.updated");
             net_subscribe("audit.recorded");
         }
+        static bool support_topics;
+        if (!support_topics) { /* tickets: every role (customers get their carrier's) */
+            support_topics = true;
+            net_subscribe("ticket.created");
+            net_subscribe("ticket.updated");
+            if (!is_customer())
+                net_subscribe("ticket.sla_warning");
+        }
+        /* Staff land on the NOC dashboard, the first tab (--start carriers
+         * or DIDTRON_START=carriers: not at login; :noc opens it). */
+        static bool noc_opened;
+        if (!noc_opened && !is_customer() && (a.opt->wall || !a.opt->start_carriers)) {
+            noc_opened = true;
+            open_noc(true);
+        }
         if (!landed && is_customer() && json_is_integer(carrier)) {
             landed = true;
             app_open_carrier((long long)json_integer_value(carrier), "my carrier");
@@ -1114,6 +1219,13 @@ int app_run(const app_options *opt)
     set_escdelay(25);
     theme_open_terminal();
     cbreak();
+    /* C-s saves (forms, the editor): without this the terminal takes it as
+     * XOFF and freezes the screen until C-q (endwin restores the mode). */
+    struct termios tio;
+    if (tcgetattr(STDIN_FILENO, &tio) == 0) {
+        tio.c_iflag &= ~(tcflag_t)(IXON | IXOFF);
+        tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+    }
     noecho();
     nonl();
     keypad(stdscr, TRUE);

@@ -16,6 +16,8 @@ typedef struct {
     const char *url, *user, *password, *token;
     const char *token_file;   /* where to cache the session token (NULL: don't) */
     bool read_only;
+    bool wall;                /* --wall: the NOC dashboard read-only, full width (implies read_only) */
+    bool start_carriers;      /* --start carriers / DIDTRON_START=carriers: staff do not land on the NOC dashboard */
     bool login_screen;        /* no password or token: ask in the console */
     theme_kind theme;
     keymap *keys;

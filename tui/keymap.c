@@ -82,6 +82,7 @@ action_id action_by_name(const char *name)
 static const char *const context_names[CTX_COUNT] = {
     [CTX_GLOBAL] = "global", [CTX_TABLE] = "table", [CTX_FORM] = "form",
     [CTX_RAIL] = "rail",     [CTX_DIALOG] = "dialog",
+    [CTX_TICKET] = "ticket", [CTX_JOB] = "job",
 };
 
 static bool context_valid(key_context c)
@@ -441,7 +442,7 @@ static bool parse_target(load_state *st, char *ctx_word, char *key_word, key_con
 {
     *ctx = context_by_name(ctx_word);
     if (*ctx == CTX_COUNT) {
-        load_error(st, "unknown context \"%s\" (global, table, form, rail, dialog)", ctx_word);
+        load_error(st, "unknown context \"%s\" (global, table, form, rail, dialog, ticket, job)", ctx_word);
         return false;
     }
     *key = key_parse(key_word);

@@ -6,7 +6,8 @@
  *     bind <context> <key> <action>
  *     unbind <context> <key>
  *     # comment
- * Contexts: global, table, form, rail, dialog. A lookup tries the given
+ * Contexts: global, table, form, rail, dialog, and ticket and job (the
+ * verbs of one screen, tried before table). A lookup tries the given
  * context, then global. Files load in order (default, then the user's
  * override file), a later binding replacing an earlier one for the same
  * context and key, so user bindings always win. Pure C: no ncurses calls
@@ -34,7 +35,9 @@ unsigned action_flags(action_id a);
 /* ACT_COUNT when the name is unknown. */
 action_id action_by_name(const char *name);
 
-typedef enum { CTX_GLOBAL, CTX_TABLE, CTX_FORM, CTX_RAIL, CTX_DIALOG, CTX_COUNT } key_context;
+/* CTX_TICKET and CTX_JOB: the verbs of one record screen (a ticket, a
+ * job), looked up before table while that screen is shown. */
+typedef enum { CTX_GLOBAL, CTX_TABLE, CTX_FORM, CTX_RAIL, CTX_DIALOG, CTX_TICKET, CTX_JOB, CTX_COUNT } key_context;
 const char *context_name(key_context c);
 /* CTX_COUNT when unknown. */
 key_context context_by_name(const char *name);

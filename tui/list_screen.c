@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "net.h"
+#include "jobs_view.h"
 #include "routing_view.h"
 #include "theme.h"
 
@@ -93,6 +94,8 @@ static void reply(screen *s, int part, json_t *result, json_t *error)
     json_t *cur = json_object_get(result, "next_cursor");
     table_set_page(&st->t, (long long)json_integer_value(json_object_get(result, "total")),
                    json_is_string(cur) ? json_string_value(cur) : NULL);
+    if (!json_object_get(result, "total")) /* a list that is not paged (mail.outbox): all of it */
+        st->t.total = (long long)st->t.nrows;
     if (replacing && st->t.nrows) { /* the same place in the list as before */
         st->t.selected = keep_sel < st->t.nrows ? keep_sel : st->t.nrows - 1;
         st->t.top = keep_top <= st->t.selected ? keep_top : st->t.selected;
@@ -664,6 +667,41 @@ static void open_invoice(json_t *item)
                                      json_string_value(json_object_get(item, "number"))));
 }
 
+/* The job queue (admins), newest first; Enter shows the job with its
+ * payload and delivery log (jobs_view.c), where r retries a dead one. */
+static const table_column job_cols[] = {
+    { "ID", "id", 6, 0, true },
+    { "Kind", "kind", 12, 2, false },
+    { "State", "state", 7, 0, false },
+    { "Tries", "attempts", 5, 0, true },
+    { "Run at", "run_at", 20, 0, false },
+    { "Last error", "last_error", 12, 3, false },
+    { "Updated", "updated_at", 20, 0, false },
+};
+static const char *const job_keys[] = { "state", "kind", "dedupe_key", "from", "to", NULL };
+
+static void open_job(json_t *item)
+{
+    job_open((long long)json_integer_value(json_object_get(item, "id")), json_string_value(json_object_get(item, "kind")));
+}
+
+/* The mail outbox (admins): the messages written, newest first (not
+ * paged); Enter shows the job that sent one. */
+static const table_column outbox_cols[] = {
+    { "Written", "modified_at", 20, 0, false },
+    { "To", "to", 14, 2, false },
+    { "Subject", "subject", 16, 4, false },
+    { "Template", "template", 10, 1, false },
+    { "Job", "job_id", 5, 0, true },
+};
+
+static void open_outbox_job(json_t *item)
+{
+    json_t *job = json_object_get(item, "job_id");
+    if (json_is_integer(job))
+        job_open((long long)json_integer_value(job), json_string_value(json_object_get(item, "template")));
+}
+
 static const char *const carrier_keys[] = { "type", "status", "category_id", "group_id", "currency", "credit_type", NULL };
 static const char *const service_keys[] = { "carrier_id", "interconnect_id", "status", NULL };
 static const char *const user_keys[] = { "role", NULL };
@@ -712,10 +750,15 @@ static const list_desc known[] = {
       journal_keys, "ledger.posted", open_journal, NULL },
     { "Invoices", "Billing / Invoices", "invoice.list", invoice_cols, N(invoice_cols), -1, false, NULL, invoice_keys,
       "invoice.created invoice.voided", open_invoice, NULL },
+    { "Jobs", "Settings / Jobs", "job.list", job_cols, N(job_cols), -1, false, NULL, job_keys, "job.changed", open_job,
+      NULL },
+    { "Mail outbox", "Settings / Mail outbox", "mail.outbox", outbox_cols, N(outbox_cols), -1, false, NULL, NULL,
+      "job.changed", open_outbox_job, NULL },
 };
 static const char *const known_names[] = { "carriers", "balances", "services", "trunk-groups", "users", "categories", "groups",
                                            "blacklists", "release-causes", "rating-plans", "routing-plans", "cdrs", "audit",
-                                           "journals", "invoices" };
+                                           "journals", "invoices",
+                                           "jobs", "outbox" };
 _Static_assert(sizeof known / sizeof known[0] == sizeof known_names / sizeof known_names[0],
                "one command name per known list");
 

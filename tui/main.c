@@ -1,7 +1,8 @@
 /*
  * didtron: the DIDTron console.
  *
- *   didtron [--url ws://127.0.0.1:7480/ws] [--user NAME] [--read-only]
+ *   didtron [--url ws://127.0.0.1:7480/ws] [--user NAME] [--read-only] [--wall]
+ *           [--start noc|carriers]
  *           [--theme dark|light|system] [--keymap default|vim|emacs]
  *
  * The password comes from DIDTRON_PASSWORD or a prompt; a session token is
@@ -29,6 +30,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: didtron [--url ws://HOST:PORT/ws] [--user NAME] [--read-only]\n"
                "               [--theme dark|light|system] [--keymap default|vim|emacs]\n"
                "               [--script FILE]   (keys to replay: see tui/script.h)\n"
+               "               [--wall]          (the NOC dashboard read-only, full width: a wall screen)\n"
+               "               [--start noc|carriers] (staff land on the NOC dashboard; or DIDTRON_START)\n"
                "password: DIDTRON_PASSWORD, else the login screen; the session token is cached in\n"
                "$XDG_STATE_HOME/didtron/token (mode 0600)\n");
 }
@@ -122,6 +125,8 @@ int main(int argc, char **argv)
     const char *script_path = NULL;
     script replay = { 0 };
     const char *user = getenv("USER");
+    const char *start = getenv("DIDTRON_START"); /* --start's default */
+    opt.start_carriers = start && !strcmp(start, "carriers");
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -130,6 +135,15 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(arg, "--read-only")) {
             opt.read_only = true;
+        } else if (!strcmp(arg, "--wall")) {
+            opt.read_only = opt.wall = true;
+        } else if (!strcmp(arg, "--start") && val) {
+            if (strcmp(val, "noc") && strcmp(val, "carriers")) {
+                fprintf(stderr, "didtron: --start must be noc or carriers\n");
+                return 2;
+            }
+            opt.start_carriers = !strcmp(val, "carriers");
+            i++;
         } else if (!strcmp(arg, "--url") && val) {
             opt.url = val;
             i++;

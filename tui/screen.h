@@ -33,6 +33,13 @@ typedef struct {
     /* Optional: once a second (the 1 Hz tick), for work a screen put off
      * (a throttled reload). */
     void (*tick)(screen *s);
+    /* Optional: raw keys before any keymap (an open editor types into
+     * itself); true when the key was used. Use designated initialisers
+     * from here on. */
+    bool (*key)(screen *s, const keymap *k, int ch);
+    /* Optional: the screen's own key context (CTX_TICKET), looked up
+     * before table; its bindings win over table's while it is shown. */
+    key_context (*context)(screen *s);
 } screen_ops;
 
 struct screen {

@@ -50,6 +50,24 @@ static const demo_carrier carriers[] = {
       "voice@pccw.example", "+85228881234" },
 };
 
+/* The destinations the demo rates and routes (scripts/demo-traffic.json
+ * sends calls to them): ITU country codes, and the price per minute in the
+ * plan's currency, customers' above every supplier's. */
+typedef struct {
+    const char *prefix, *name, *sell, *buy;
+} demo_rate;
+
+static const demo_rate rates[] = {
+    { "1", "United States", "0.0090", "0.0050" },
+    { "33", "France", "0.0160", "0.0105" },
+    { "34", "Spain", "0.0150", "0.0098" },
+    { "44", "United Kingdom", "0.0140", "0.0085" },
+    { "447", "United Kingdom Mobile", "0.0290", "0.0195" },
+    { "49", "Germany", "0.0130", "0.0082" },
+    { "91", "India", "0.0210", "0.0140" },
+};
+#define NRATES (sizeof rates / sizeof rates[0])
+
 /* Call a method as the demo actor; the result (if any) is returned. */
 static json_t *run(PGconn *db, const dt_config *cfg, const char *method, json_t *params, char *err, size_t errlen)
 {
@@ -73,12 +91,31 @@ static long long id_of(json_t *r)
     return id;
 }
 
-static long long insert_plan(PGconn *db, const char *sql, const char *name, const char *currency)
+/* A rating plan with the demo's rates: customers sell, suppliers buy at
+ * a little more per supplier (k = 0, 1, ...) so LCR has an order. */
+static long long rated_plan(PGconn *db, const dt_config *cfg, const char *name, const char *currency,
+                            const char *direction, int k, char *err, size_t errlen)
 {
-    const char *p[2] = { name, currency };
-    PGresult *r = PQexecParams(db, sql, currency ? 2 : 1, NULL, p, NULL, NULL, 0);
-    long long id = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : 0;
-    PQclear(r);
+    long long id = id_of(run(db, cfg, "rating_plan.create",
+                             json_pack("{s:s, s:s, s:s}", "name", name, "currency", currency, "direction", direction),
+                             err, errlen));
+    if (!id)
+        return 0;
+    char csv[1024] = "prefix,destination,rate\n";
+    bool sell = !strcmp(direction, "customer");
+    for (size_t i = 0; i < NRATES; i++) {
+        /* decimal text: the rate plus k x 0.00004, in micro-units, no doubles */
+        const char *base = sell ? rates[i].sell : rates[i].buy;
+        long micro = strtol(base + 2, NULL, 10) * 100 + (long)k * 40; /* "0.0085" -> 8500 micro-units */
+        size_t n = strlen(csv);
+        snprintf(csv + n, sizeof csv - n, "%s,%s,0.%06ld\n", rates[i].prefix, rates[i].name, micro);
+    }
+    json_t *r = run(db, cfg, "rating_plan.import",
+                    json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)id, "csv", csv, "mode", "replace",
+                              "effective_from", "2020-01-01T00:00:00Z"), err, errlen);
+    if (!r)
+        return 0;
+    json_decref(r);
     return id;
 }
 
@@ -92,18 +129,18 @@ int demo_seed(PGconn *db, const dt_config *cfg, char *err, size_t errlen)
     if (!empty)
         return 0;
 
-    /* Rating and routing plans are stubs until their issues land: rows only. */
-    static const char rp[] = "INSERT INTO rating_plans (name, currency, direction) VALUES ($1, $2, 'customer') RETURNING id";
-    static const char sp[] = "INSERT INTO rating_plans (name, currency, direction) VALUES ($1, $2, 'supplier') RETURNING id";
-    long long retail_usd = insert_plan(db, rp, "Retail USD", "USD");
-    long long retail_eur = insert_plan(db, rp, "Retail EUR", "EUR");
-    long long retail_gbp = insert_plan(db, rp, "Retail GBP", "GBP");
-    long long lcr = insert_plan(db, "INSERT INTO routing_plans (name, mode) VALUES ($1, 'lcr') RETURNING id",
-                                "Global LCR", NULL);
-    if (!retail_usd || !retail_eur || !retail_gbp || !lcr) {
-        snprintf(err, errlen, "cannot create the demo plans: %s", PQerrorMessage(db));
+    /* Rated plans for the destinations above, and one LCR routing plan
+     * whose entries (below) send each destination to three suppliers. */
+    long long retail_usd = rated_plan(db, cfg, "Retail USD", "USD", "customer", 0, err, errlen);
+    long long retail_eur = retail_usd ? rated_plan(db, cfg, "Retail EUR", "EUR", "customer", 0, err, errlen) : 0;
+    long long retail_gbp = retail_eur ? rated_plan(db, cfg, "Retail GBP", "GBP", "customer", 0, err, errlen) : 0;
+    long long lcr = retail_gbp ? id_of(run(db, cfg, "routing_plan.create",
+                                           json_pack("{s:s, s:s}", "name", "Global LCR", "mode", "lcr"), err, errlen))
+                               : 0;
+    if (!retail_usd || !retail_eur || !retail_gbp || !lcr)
         return -1;
-    }
+    long long egress_ids[16];
+    size_t negress = 0;
     long long enterprise = id_of(run(db, cfg, "category.create",
                                      json_pack("{s:s, s:s}", "name", "Enterprise", "description", "Postpaid"), err, errlen));
     long long wholesaler = id_of(run(db, cfg, "category.create",
@@ -188,24 +225,46 @@ int demo_seed(PGconn *db, const dt_config *cfg, char *err, size_t errlen)
                 return -1;
         }
         if (supplier) {
-            long long splan = insert_plan(db, sp, d->name, d->currency);
+            long long splan = rated_plan(db, cfg, d->name, d->currency, "supplier", (int)negress, err, errlen);
+            if (!splan)
+                return -1;
             for (int k = 1; k <= 2; k++) {
                 char ic_name[64];
                 snprintf(ic_name, sizeof ic_name, "%.20s-OUT-%d", d->name, k);
                 for (char *q = ic_name; *q; q++)
                     *q = *q == ' ' ? '-' : (char)(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
-                if (!id_of(run(db, cfg, "interconnect.create",
+                /* No OPTIONS probes: the demo's addresses are documentation
+                 * addresses (RFC 5737) that never answer, so probes would
+                 * pause every supplier after a minute and a half. */
+                long long eg = id_of(run(db, cfg, "interconnect.create",
                                json_pack("{s:I, s:s, s:s, s:s, s:[s], s:I, s:i, s:{s:[s], s:s},"
                                          " s:{s:b, s:i, s:b, s:i, s:b, s:i}}",
                                          "carrier_id", (json_int_t)carrier, "name", ic_name, "direction", "egress",
                                          "currency", d->currency, "signalling_ips", d->ip, "supplier_rating_plan_id",
                                          (json_int_t)splan, "capacity", k == 1 ? 300 : 150, "egress_routing",
-                                         "send_to_ips", d->ip, "transport", "udp", "monitoring", "options_ping", 1,
+                                         "send_to_ips", d->ip, "transport", "udp", "monitoring", "options_ping", 0,
                                          "options_interval", 30, "auto_disable", 1, "disable_after_failures", 3,
-                                         "auto_reenable", 1, "reenable_after_successes", 3), err, errlen)))
+                                         "auto_reenable", 1, "reenable_after_successes", 3), err, errlen));
+                if (!eg)
                     return -1;
+                if (k == 1 && negress < sizeof egress_ids / sizeof egress_ids[0])
+                    egress_ids[negress++] = eg;
             }
         }
+    }
+    /* Each destination to three suppliers (their first interconnects),
+     * a different three per destination; LCR orders them by rate. */
+    for (size_t i = 0; negress >= 3 && i < NRATES; i++) {
+        json_t *routes = json_array();
+        for (size_t k = 0; k < 3; k++)
+            json_array_append_new(routes, json_pack("{s:I}", "interconnect_id",
+                                                    (json_int_t)egress_ids[(i + k) % negress]));
+        json_t *e = run(db, cfg, "routing_plan.entry.set",
+                        json_pack("{s:I, s:s, s:o}", "routing_plan_id", (json_int_t)lcr, "prefix", rates[i].prefix,
+                                  "routes", routes), err, errlen);
+        if (!e)
+            return -1;
+        json_decref(e);
     }
     log_info("demo: created %zu carriers with their interconnects, services, contacts and credit alerts",
              sizeof carriers / sizeof carriers[0]);

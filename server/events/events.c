@@ -12,7 +12,10 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "../db/db.h"
+#include "../monitor/monitor.h"
+#include "../monitor/rules.h"
 #include "../rating/rating_engine.h"
+#include "../monitor/probes.h"
 #include "../routing/pauses.h"
 #include "../routing/route_index.h"
 #include "../routing/route_world.h"
@@ -49,6 +52,20 @@ static const event_topic topics[] = {
     { "route.paused", ROLES_STAFF },       /* {id, interconnect_id, prefix, reason, actor, actor_kind} */
     { "route.resumed", ROLES_STAFF },      /* {id, interconnect_id, prefix, reason, actor} */
     { "routing_plan.changed", ROLES_STAFF }, /* {id, action, version[, prefix]}: plan or entries changed */
+    { "probe.changed", ROLES_STAFF },      /* {interconnect_id, state, previous, target, last_status, last_reason, rtt_ms} */
+    { "kb_article.changed", ROLES_STAFF }, /* {id, action, version}: a knowledge-base article (server/support/kb.c) */
+    { "ticket.created", ROLES_ANY },      /* {id, number, carrier_id, ...}; customers: theirs */
+    { "ticket.updated", ROLES_ANY },      /* {id, number, change, ...}, never a body; notes: staff only (carrier 0) */
+    { "ticket.sla_warning", ROLES_STAFF }, /* {id, number, target, state, due_at} */
+    { "ticket_category.changed", ROLES_STAFF },
+    { "team.changed", ROLES_STAFF },
+    { "assignment_rule.changed", ROLES_STAFF },
+    { "sla_policy.changed", ROLES_STAFF },
+    { "monitor.kpi", ROLES_STAFF },        /* 1 Hz KPI deltas, built per connection by server/net/server.c */
+    { "alert.fired", ROLES_STAFF },        /* the alert.list item (server/monitor/alerts.c) */
+    { "alert.acknowledged", ROLES_STAFF }, /* {id, acknowledged_by, acknowledged_at} */
+    { "alert.resolved", ROLES_STAFF },     /* {id, resolution, resolved_by, resolved_at} */
+    { "monitor_rule.changed", ROLES_STAFF }, /* {id, action, version} */
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 _Static_assert(sizeof topics / sizeof topics[0] <= 64, "one bit per topic");
@@ -181,6 +198,8 @@ static const struct {
     { "route.paused", pauses_observe_paused },     /* every instance keeps the active pauses */
     { "route.resumed", pauses_observe_resumed },
     { "routing_plan.changed", routing_plan_changed },
+    { "monitor_rule.changed", rules_observe_changed }, /* the evaluator reloads its rules */
+    { "interconnect.changed", probes_observe_interconnect }, /* the probe targets */
 };
 
 /* What the instance that emitted a topic does at its commit, before the
@@ -460,6 +479,7 @@ static int unsubscribe(rpc_call *c) { return change_subscriptions(c, false); }
 
 static const rpc_field topics_params[] = {
     { "topics", F_ARRAY, F_REQUIRED, 0, 64, NULL },
+    { "kpi", F_OBJECT, F_NULLABLE, 0, 0, NULL, monitor_kpi_sub_fields }, /* monitor.kpi filter (server.c) */
     { NULL },
 };
 

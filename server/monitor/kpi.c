@@ -40,7 +40,7 @@ static const int ring_first[KPI_WINDOWS] = { 0, 30, 60, 120 };
 
 /* One bucket: 32-bit counts (a bucket is at most 30 minutes of one scope). */
 typedef struct {
-    uint32_t attempts, answered, ner, short_calls, pdd_n;
+    uint32_t attempts, answered, ner, short_calls, redirects, pdd_n;
     uint32_t pdd_hist[KPI_PDD_BINS];
     uint64_t seconds, pdd_sum_ms;
 } bucket;
@@ -124,6 +124,7 @@ static void total_sub(kpi_counts *t, const bucket *b)
     t->answered -= b->answered;
     t->ner -= b->ner;
     t->short_calls -= b->short_calls;
+    t->redirects -= b->redirects;
     t->seconds -= b->seconds;
     t->pdd_n -= b->pdd_n;
     t->pdd_sum_ms -= b->pdd_sum_ms;
@@ -159,7 +160,7 @@ static void slide(scope *s, kpi_window w, int64_t now)
 }
 
 typedef struct {
-    bool answered, ner, short_call;
+    bool answered, ner, short_call, redirect;
     uint64_t seconds;
     int32_t pdd_ms;
     int bin;
@@ -183,6 +184,8 @@ static bool add_to(scope *s, kpi_window w, int64_t t, const outcome *o)
         x->ner++, tot->ner++;
     if (o->short_call)
         x->short_calls++, tot->short_calls++;
+    if (o->redirect)
+        x->redirects++, tot->redirects++;
     if (o->pdd_ms >= 0) {
         x->pdd_n++, tot->pdd_n++;
         x->pdd_sum_ms += (uint64_t)o->pdd_ms, tot->pdd_sum_ms += (uint64_t)o->pdd_ms;
@@ -271,6 +274,7 @@ int kpi_add(kpi_table *k, kpi_scope kind, const char *id, const kpi_event *e, in
         .answered = e->answered,
         .ner = kpi_ner_counts(e->answered, e->release_cause),
         .short_call = e->answered && e->seconds < k->short_call_s,
+        .redirect = kpi_redirected(e->answered, e->release_cause),
         .seconds = e->answered && e->seconds > 0 ? (uint64_t)e->seconds : 0,
         .pdd_ms = e->pdd_ms,
         .bin = e->pdd_ms >= 0 ? pdd_bin(e->pdd_ms) : 0,
@@ -348,6 +352,45 @@ void kpi_get(kpi_table *k, kpi_scope kind, const char *id, kpi_window w, int64_t
     pthread_mutex_unlock(&sh->mu);
 }
 
+static void bucket_counts(const bucket *b, kpi_counts *o)
+{
+    o->attempts = b->attempts;
+    o->answered = b->answered;
+    o->ner = b->ner;
+    o->short_calls = b->short_calls;
+    o->redirects = b->redirects;
+    o->seconds = b->seconds;
+    o->pdd_n = b->pdd_n;
+    o->pdd_sum_ms = b->pdd_sum_ms;
+    for (int i = 0; i < KPI_PDD_BINS; i++)
+        o->pdd_hist[i] = b->pdd_hist[i];
+}
+
+size_t kpi_series(kpi_table *k, kpi_scope kind, const char *id, kpi_window w, int64_t now, kpi_counts *out,
+                  size_t max)
+{
+    int64_t n = rings[w].n;
+    size_t m = max < (size_t)n ? max : (size_t)n;
+    memset(out, 0, m * sizeof *out);
+    if (!m || !id[0] || strlen(id) > KPI_ID_MAX)
+        return m;
+    uint32_t h = hash_id(id);
+    shard *sh = shard_of(k, kind, h);
+    pthread_mutex_lock(&sh->mu);
+    scope *s = find(sh, id, h);
+    if (s) {
+        slide(s, w, now);
+        const bucket *b = &s->b[ring_first[w]];
+        int64_t head = s->head[w];
+        for (size_t i = 0; i < m; i++) {
+            int64_t idx = head - (int64_t)(m - 1 - i);
+            bucket_counts(&b[(idx % n + n) % n], &out[i]);
+        }
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return m;
+}
+
 size_t kpi_scope_count(kpi_table *k, kpi_scope kind)
 {
     return k->t[kind].count;
@@ -368,6 +411,11 @@ bool kpi_ner_counts(bool answered, int32_t cause)
     }
 }
 
+bool kpi_redirected(bool answered, int32_t cause)
+{
+    return !answered && ((cause >= 300 && cause <= 399) || cause == 23);
+}
+
 static double ratio(uint64_t a, uint64_t b)
 {
     return b ? (double)a / (double)b : 0.0;
@@ -378,6 +426,7 @@ double kpi_ner(const kpi_counts *c) { return ratio(c->ner, c->attempts); }
 double kpi_acd(const kpi_counts *c) { return ratio(c->seconds, c->answered); }
 double kpi_pdd_avg(const kpi_counts *c) { return ratio(c->pdd_sum_ms, c->pdd_n); }
 double kpi_short_ratio(const kpi_counts *c) { return ratio(c->short_calls, c->answered); }
+double kpi_ser(const kpi_counts *c) { return ratio(c->answered, c->attempts - c->redirects); }
 
 int32_t kpi_pdd_p95(const kpi_counts *c)
 {

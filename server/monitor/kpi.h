@@ -73,6 +73,7 @@ typedef struct {
     uint64_t answered;
     uint64_t ner;           /* attempts kpi_ner_counts() */
     uint64_t short_calls;   /* answered with seconds < short_call_s */
+    uint64_t redirects;     /* not answered, released with a redirection (kpi_redirected) */
     uint64_t seconds;       /* answered seconds */
     uint64_t pdd_n;
     uint64_t pdd_sum_ms;
@@ -117,6 +118,15 @@ size_t kpi_snapshot(kpi_table *k, kpi_scope kind, kpi_window w, int64_t now, kpi
 /* Figures of one scope (zeros when unknown). Thread-safe. */
 void kpi_get(kpi_table *k, kpi_scope kind, const char *id, kpi_window w, int64_t now, kpi_counts *out);
 
+/* One scope's figures per bucket of window w as of now (the window slid
+ * to now first), oldest first, the newest (current, partly filled) bucket
+ * last: out[i] covers [now_bucket - (m-1-i), +1) bucket widths where m is
+ * the count returned, min(kpi_bucket_count(w), max). When max is smaller
+ * than the window's bucket count, the newest max buckets. An unknown
+ * scope gives m all-zero buckets. Thread-safe. */
+size_t kpi_series(kpi_table *k, kpi_scope kind, const char *id, kpi_window w, int64_t now, kpi_counts *out,
+                  size_t max);
+
 /* Scopes per kind now held (for metrics and tests). */
 size_t kpi_scope_count(kpi_table *k, kpi_scope kind);
 
@@ -128,12 +138,18 @@ size_t kpi_scope_count(kpi_table *k, kpi_scope kind);
  * Timeout, 603 Decline. */
 bool kpi_ner_counts(bool answered, int32_t release_cause);
 
+/* SER (RFC 6076 session establishment ratio) leaves redirected attempts
+ * out of its denominator: SIP 3xx, and Q.850 23 (redirection to new
+ * destination). Answered calls are never redirected. */
+bool kpi_redirected(bool answered, int32_t release_cause);
+
 /* Derived figures; 0 when the denominator is 0. */
 double kpi_asr(const kpi_counts *c);          /* answered / attempts */
 double kpi_ner(const kpi_counts *c);          /* ner / attempts */
 double kpi_acd(const kpi_counts *c);          /* seconds / answered */
 double kpi_pdd_avg(const kpi_counts *c);      /* pdd_sum_ms / pdd_n */
 double kpi_short_ratio(const kpi_counts *c);  /* short_calls / answered */
+double kpi_ser(const kpi_counts *c);          /* answered / (attempts - redirects) */
 /* The upper bound of the histogram bin in which the 95th percentile
  * (the ceil(0.95 n)-th smallest PDD) falls; the last, open bin reports
  * its lower bound (20,000 ms). -1 when there is no PDD. */

@@ -25,6 +25,9 @@
 
 #include "log.h"
 #include "timeutil.h"
+#include "../routing/calls.h"
+#include "probes.h"
+#include "rules.h"
 #include "../system/ticker.h"
 
 #define REBUILD_TASK "monitor.rebuild"
@@ -154,6 +157,10 @@ int monitor_init(const dt_config *cfg)
     time_format_rfc3339(now - 26LL * 3600 * 1000000, after_time, sizeof after_time);
     if (cdr_sink_register(cdr_sink, NULL) || ticker_add(REBUILD_TASK, 200, rebuild, NULL))
         return -1;
+    if (probes_init(cfg)) /* SIP OPTIONS probes (probes.c): one init call */
+        return -1;
+    if (rules_init(cfg)) /* rules, alerts, anomaly baselines (rules.c): one init call */
+        return -1;
     return 0;
 }
 
@@ -175,64 +182,181 @@ static double round_to(double x, double unit)
     return (double)(long long)(x / unit + 0.5) * unit;
 }
 
-static json_t *item_json(const kpi_item *it)
+/* An item; interconnects and services also carry this instance's calls
+ * in progress (call.start / call.stop, server/routing/calls.c). */
+static json_t *item_json(kpi_scope scope, const kpi_item *it)
 {
     const kpi_counts *c = &it->c;
     int32_t p95 = kpi_pdd_p95(c);
-    return json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:o, s:o, s:f}",
-                     "scope_id", it->scope_id,
-                     "attempts", (json_int_t)c->attempts,
-                     "answered", (json_int_t)c->answered,
-                     "asr", round_to(kpi_asr(c), 1e-4),
-                     "acd", round_to(kpi_acd(c), 0.1),
-                     "ner", round_to(kpi_ner(c), 1e-4),
-                     "pdd_ms", c->pdd_n ? json_integer((json_int_t)(kpi_pdd_avg(c) + 0.5)) : json_null(),
-                     "pdd_p95_ms", p95 >= 0 ? json_integer(p95) : json_null(),
-                     "short_ratio", round_to(kpi_short_ratio(c), 1e-4));
+    json_t *o = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:o, s:o, s:f}",
+                          "scope_id", it->scope_id,
+                          "attempts", (json_int_t)c->attempts,
+                          "answered", (json_int_t)c->answered,
+                          "asr", round_to(kpi_asr(c), 1e-4),
+                          "acd", round_to(kpi_acd(c), 0.1),
+                          "ner", round_to(kpi_ner(c), 1e-4),
+                          "ser", round_to(kpi_ser(c), 1e-4),
+                          "pdd_ms", c->pdd_n ? json_integer((json_int_t)(kpi_pdd_avg(c) + 0.5)) : json_null(),
+                          "pdd_p95_ms", p95 >= 0 ? json_integer(p95) : json_null(),
+                          "short_ratio", round_to(kpi_short_ratio(c), 1e-4));
+    if (o && (scope == KPI_INTERCONNECT || scope == KPI_SERVICE))
+        json_object_set_new(o, "concurrent",
+                            json_integer(calls_concurrent(atoll(it->scope_id), scope == KPI_SERVICE)));
+    return o;
+}
+
+/* spark: ASR per bucket of the window, oldest first, null where a bucket
+ * has no attempts. */
+static json_t *spark_json(kpi_scope scope, kpi_window w, const char *id, int64_t now)
+{
+    kpi_counts b[64];
+    size_t m = kpi_series(kpis, scope, id, w, now, b, sizeof b / sizeof b[0]);
+    json_t *a = json_array();
+    for (size_t i = 0; i < m; i++)
+        json_array_append_new(a, b[i].attempts ? json_real(round_to(kpi_asr(&b[i]), 1e-4)) : json_null());
+    return a;
+}
+
+/* Does scope id `id` match one entry of f->ids? A string is a scope id;
+ * an integer is an interconnect or service id, and in scope route every
+ * route of that interconnect ("12/..."). */
+static bool id_wanted(const monitor_kpi_filter *f, const char *id)
+{
+    if (!f->ids)
+        return true;
+    size_t i;
+    json_t *v;
+    json_array_foreach(f->ids, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+            return true;
+        if (json_is_integer(v)) {
+            char want[32];
+            int len = snprintf(want, sizeof want, "%lld", (long long)json_integer_value(v));
+            if (strcmp(id, want) == 0 ||
+                (f->scope == KPI_ROUTE && strncmp(id, want, (size_t)len) == 0 && id[len] == '/'))
+                return true;
+        }
+    }
+    return false;
+}
+
+json_t *monitor_kpi_items(const monitor_kpi_filter *f, int64_t now)
+{
+    json_t *items = json_array();
+    if (!kpis || !items)
+        return items;
+    kpi_item *v = NULL;
+    size_t n = kpi_snapshot(kpis, (kpi_scope)f->scope, (kpi_window)f->window, now, &v);
+    if (n == (size_t)-1) {
+        json_decref(items);
+        return NULL;
+    }
+    if (f->ids) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (id_wanted(f, v[i].scope_id))
+                v[m++] = v[i];
+        n = m;
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, worst_first);
+    for (size_t i = 0; i < n && (long long)i < f->limit; i++) {
+        json_t *it = item_json((kpi_scope)f->scope, &v[i]);
+        if (f->spark)
+            json_object_set_new(it, "spark", spark_json((kpi_scope)f->scope, (kpi_window)f->window, v[i].scope_id, now));
+        json_array_append_new(items, it);
+    }
+    free(v);
+    return items;
+}
+
+int monitor_kpi_filter_parse(json_t *o, monitor_kpi_filter *f, char *field, size_t fieldlen, char *msg,
+                             size_t msglen)
+{
+    *f = (monitor_kpi_filter){ .scope = KPI_INTERCONNECT, .window = KPI_5M, .limit = 50 };
+    if (!o || json_is_null(o))
+        return 0;
+    if (!json_is_object(o)) {
+        snprintf(field, fieldlen, "kpi");
+        snprintf(msg, msglen, "must be an object");
+        return -1;
+    }
+    json_t *v;
+    if ((v = json_object_get(o, "scope")) && (f->scope = kpi_scope_parse(json_string_value(v))) < 0) {
+        snprintf(field, fieldlen, "kpi.scope");
+        snprintf(msg, msglen, "must be one of interconnect, route, destination, service");
+        return -1;
+    }
+    if ((v = json_object_get(o, "window")) && (f->window = kpi_window_parse(json_string_value(v))) < 0) {
+        snprintf(field, fieldlen, "kpi.window");
+        snprintf(msg, msglen, "must be one of 5m, 15m, 1h, 24h");
+        return -1;
+    }
+    if ((v = json_object_get(o, "limit"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > MONITOR_KPI_SUB_LIMIT) {
+            snprintf(field, fieldlen, "kpi.limit");
+            snprintf(msg, msglen, "must be an integer from 1 to %d", MONITOR_KPI_SUB_LIMIT);
+            return -1;
+        }
+        f->limit = json_integer_value(v);
+    }
+    if ((v = json_object_get(o, "spark"))) {
+        if (!json_is_boolean(v)) {
+            snprintf(field, fieldlen, "kpi.spark");
+            snprintf(msg, msglen, "must be true or false");
+            return -1;
+        }
+        f->spark = json_is_true(v);
+    }
+    if ((v = json_object_get(o, "ids")) && !json_is_null(v)) {
+        if (!json_is_array(v) || json_array_size(v) > 200) {
+            snprintf(field, fieldlen, "kpi.ids");
+            snprintf(msg, msglen, "must be an array of at most 200 ids");
+            return -1;
+        }
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            bool ok = (json_is_integer(x) && json_integer_value(x) >= 1) ||
+                      (json_is_string(x) && json_string_length(x) >= 1 && json_string_length(x) <= KPI_ID_MAX);
+            if (!ok) {
+                snprintf(field, fieldlen, "kpi.ids[%zu]", i);
+                snprintf(msg, msglen, "must be a scope id (1 to 95 characters) or a positive integer id");
+                return -1;
+            }
+        }
+        f->ids = v;
+    }
+    return 0;
 }
 
 static int monitor_kpi(rpc_call *c)
 {
     int scope = kpi_scope_parse(rpc_str(c, "scope"));
     const char *ws = rpc_str(c, "window");
-    int w = ws ? kpi_window_parse(ws) : KPI_5M;
-    long long limit = rpc_int(c, "limit", 100);
+    monitor_kpi_filter f = {
+        .scope = scope,
+        .window = ws ? kpi_window_parse(ws) : KPI_5M,
+        .limit = rpc_int(c, "limit", 100),
+        .spark = rpc_bool(c, "spark", false),
+    };
     json_t *idv = json_object_get(c->params, "id");
-    char want[KPI_ID_MAX + 2] = "";
-    bool routes_of_interconnect = false;
+    json_t *ids = NULL;
     if (json_is_integer(idv)) {
-        snprintf(want, sizeof want, "%lld", (long long)json_integer_value(idv));
-        routes_of_interconnect = scope == KPI_ROUTE;
+        ids = json_pack("[O]", idv);
     } else if (json_is_string(idv)) {
         if (json_string_length(idv) < 1 || json_string_length(idv) > KPI_ID_MAX)
             return rpc_field_error(c, "id", "must be 1 to 95 characters");
-        snprintf(want, sizeof want, "%s", json_string_value(idv));
+        ids = json_pack("[O]", idv);
     } else if (idv && !json_is_null(idv)) {
         return rpc_field_error(c, "id", "must be a scope id (string) or an interconnect or service id");
     }
-
-    json_t *items = json_array();
-    c->result = json_pack("{s:o}", "items", items);
-    if (!kpis)
-        return 0;
-    kpi_item *v = NULL;
-    size_t n = kpi_snapshot(kpis, (kpi_scope)scope, (kpi_window)w, time_now_usec(), &v);
-    if (n == (size_t)-1)
+    f.ids = ids;
+    json_t *items = monitor_kpi_items(&f, time_now_usec());
+    json_decref(ids);
+    if (!items)
         return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
-    if (want[0]) {
-        size_t len = strlen(want), m = 0;
-        for (size_t i = 0; i < n; i++) {
-            const char *id = v[i].scope_id;
-            if (strcmp(id, want) == 0 || (routes_of_interconnect && strncmp(id, want, len) == 0 && id[len] == '/'))
-                v[m++] = v[i];
-        }
-        n = m;
-    }
-    if (n > 1)
-        qsort(v, n, sizeof *v, worst_first);
-    for (size_t i = 0; i < n && (long long)i < limit; i++)
-        json_array_append_new(items, item_json(&v[i]));
-    free(v);
+    c->result = json_pack("{s:o}", "items", items);
     return 0;
 }
 
@@ -244,6 +368,17 @@ static const rpc_field kpi_params[] = {
     { "id", F_ANY, F_NULLABLE, 0, 0, NULL, NULL, F_ANY },
     { "window", F_ENUM, 0, 0, 0, window_choices, NULL, F_ANY },
     { "limit", F_INT, 0, 1, 10000, NULL, NULL, F_ANY },
+    { "spark", F_BOOL, 0, 0, 0, NULL, NULL, F_ANY },
+    { NULL },
+};
+
+/* The `kpi` member of subscribe (checked by monitor_kpi_filter_parse). */
+const rpc_field monitor_kpi_sub_fields[] = {
+    { "scope", F_ENUM, 0, 0, 0, scope_choices, NULL, F_ANY },
+    { "window", F_ENUM, 0, 0, 0, window_choices, NULL, F_ANY },
+    { "ids", F_ARRAY, F_NULLABLE, 0, 200, NULL, NULL, F_ANY },
+    { "limit", F_INT, 0, 1, MONITOR_KPI_SUB_LIMIT, NULL, NULL, F_ANY },
+    { "spark", F_BOOL, 0, 0, 0, NULL, NULL, F_ANY },
     { NULL },
 };
 

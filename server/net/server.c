@@ -28,6 +28,7 @@
 #include "timeutil.h"
 #include "../events/events.h"
 #include "../jobs/jobs.h"
+#include "../monitor/monitor.h"
 #include "../rating/cdrs.h"
 #include "../rpc/dispatch.h"
 #include "../rpc/metrics.h"
@@ -87,6 +88,8 @@ static const http_route routes[] = {
                            { "callee", QUERY_TEXT }, { "seed", QUERY_INT }, { "format", QUERY_TEXT }, { NULL, 0 } } },
     { "POST", "/api/v1/calls/start", ROUTE_SWITCH, "call.start", NULL },
     { "POST", "/api/v1/calls/stop", ROUTE_SWITCH, "call.stop", NULL },
+    { "POST", "/api/v1/tickets/{id}/attachments", ROUTE_UPLOAD, "ticket.attach",
+      (const query_key[]){ { "filename", QUERY_TEXT }, { "message_id", QUERY_INT }, { NULL, 0 } } },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -105,6 +108,12 @@ typedef struct conn {
     rpc_session session;
     event_subscriptions subs;
     int inflight;
+    /* monitor.kpi (kpi_tick): the subscription's filter (the `kpi` member
+     * of subscribe, owned; {} for the defaults), what was last sent per
+     * scope id (NULL: the next message is full) and ticks since a full one. */
+    json_t *kpi_filter;
+    json_t *kpi_last;
+    int kpi_ticks;
 
     /* HTTP */
     http_state hstate;
@@ -411,6 +420,195 @@ static void deliver_events(void)
     }
 }
 
+/* ---- monitor.kpi at 1 Hz, on the service thread ----
+ *
+ * An lws timer (sul) fires every second inside lws_service. For each
+ * connection subscribed to monitor.kpi it builds, once per distinct filter
+ * (not per connection), the items of monitor.kpi from this instance's
+ * KPI windows, then sends that connection the items that differ from what
+ * it was last sent plus `removed` ids; the first message after (re)
+ * subscribing and every KPI_FULL_EVERY-th tick is full (`full:true`, every
+ * item). No change, no message. */
+#define KPI_TICK_USEC 1000000
+#define KPI_FULL_EVERY 30
+#define KPI_MAX_FILTERS 64
+
+static lws_sorted_usec_list_t kpi_sul;
+
+typedef struct {
+    char *key;          /* the filter as canonical JSON */
+    json_t *items;      /* NULL: could not be built */
+} kpi_snap;
+
+static void kpi_reset(conn *c)
+{
+    json_decref(c->kpi_filter);
+    json_decref(c->kpi_last);
+    c->kpi_filter = c->kpi_last = NULL;
+    c->kpi_ticks = 0;
+}
+
+/* The items for c's filter: shared from snaps when another connection
+ * asked for the same this tick, else built and added there. Beyond
+ * KPI_MAX_FILTERS distinct filters the items are c's own (*owned). */
+static json_t *kpi_items_for(conn *c, kpi_snap *snaps, int *nsnaps, int64_t now, bool *owned)
+{
+    *owned = false;
+    char *key = json_dumps(c->kpi_filter, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!key)
+        return NULL;
+    for (int i = 0; i < *nsnaps; i++)
+        if (!strcmp(snaps[i].key, key)) {
+            free(key);
+            return snaps[i].items;
+        }
+    monitor_kpi_filter f;
+    char field[32], msg[96];
+    json_t *items = NULL;
+    if (!monitor_kpi_filter_parse(c->kpi_filter, &f, field, sizeof field, msg, sizeof msg))
+        items = monitor_kpi_items(&f, now);
+    if (*nsnaps < KPI_MAX_FILTERS) {
+        snaps[*nsnaps].key = key;
+        snaps[(*nsnaps)++].items = items;
+    } else {
+        free(key);
+        *owned = true;
+    }
+    return items;
+}
+
+static void kpi_send(conn *c, json_t *items, int64_t now)
+{
+    monitor_kpi_filter f;
+    char field[32], msg[96];
+    if (monitor_kpi_filter_parse(c->kpi_filter, &f, field, sizeof field, msg, sizeof msg))
+        return;
+    bool full = !c->kpi_last || ++c->kpi_ticks >= KPI_FULL_EVERY;
+    json_t *next = json_object(), *changed = json_array(), *removed = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        const char *id = json_string_value(json_object_get(it, "scope_id"));
+        if (!id)
+            continue;
+        json_object_set(next, id, it);
+        json_t *was = c->kpi_last ? json_object_get(c->kpi_last, id) : NULL;
+        if (full || !was || !json_equal(was, it))
+            json_array_append(changed, it);
+    }
+    if (c->kpi_last) {
+        const char *id;
+        json_t *v;
+        json_object_foreach(c->kpi_last, id, v)
+            if (!json_object_get(next, id))
+                json_array_append_new(removed, json_string(id));
+    }
+    if (full || json_array_size(changed) || json_array_size(removed)) {
+        char at[40];
+        time_format_rfc3339(now, at, sizeof at);
+        json_t *data = json_pack("{s:s, s:s, s:s, s:O, s:O}", "scope", kpi_scope_names[f.scope],
+                                 "window", kpi_window_names[f.window], "at", at, "items", changed, "removed", removed);
+        if (full)
+            json_object_set_new(data, "full", json_true());
+        char *text = data ? rpc_event_dump("monitor.kpi", data) : NULL;
+        if (text) {
+            ws_enqueue(c, text, strlen(text));
+            free(text);
+        }
+        json_decref(data);
+        if (full)
+            c->kpi_ticks = 0;
+    }
+    json_decref(c->kpi_last);
+    c->kpi_last = next;
+    json_decref(changed);
+    json_decref(removed);
+}
+
+static void kpi_tick(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    static int topic = -2;
+    if (topic == -2)
+        topic = event_topic_index("monitor.kpi");
+    if (topic >= 0 && !draining) {
+        int64_t now = time_now_usec();
+        kpi_snap snaps[KPI_MAX_FILTERS];
+        int nsnaps = 0;
+        for (uint32_t i = 0; i < nslots; i++) {
+            conn *c = slots[i];
+            if (!c || !c->ws)
+                continue;
+            ws_session_check(c);
+            if (!(c->subs.mask & ((uint64_t)1 << topic)) || !(c->session.role & ROLES_STAFF)) {
+                if (c->kpi_last) { /* unsubscribed or logged out: start over next time */
+                    json_decref(c->kpi_last);
+                    c->kpi_last = NULL;
+                }
+                continue;
+            }
+            if (!c->kpi_filter)
+                c->kpi_filter = json_object();
+            bool owned;
+            json_t *items = kpi_items_for(c, snaps, &nsnaps, now, &owned);
+            if (items)
+                kpi_send(c, items, now);
+            if (owned)
+                json_decref(items);
+        }
+        for (int i = 0; i < nsnaps; i++) {
+            free(snaps[i].key);
+            json_decref(snaps[i].items);
+        }
+    }
+    if (context)
+        lws_sul_schedule(context, 0, &kpi_sul, kpi_tick, KPI_TICK_USEC);
+}
+
+/* subscribe's `kpi` member, checked before the method runs (the method's
+ * field table checks its shape; this the values). 0, or -1 with j's reply
+ * set. */
+static int kpi_subscribe_check(rpc_job *j)
+{
+    json_t *k = json_object_get(j->req.params, "kpi");
+    monitor_kpi_filter f;
+    char field[32], msg[96];
+    if (!k || json_is_null(k) || !json_is_object(k))
+        return 0; /* absent, or the field table reports it */
+    if (!monitor_kpi_filter_parse(k, &f, field, sizeof field, msg, sizeof msg))
+        return 0;
+    json_t *d = json_pack("{s:[{s:s, s:s}]}", "fields", "field", field, "message", msg);
+    char text[160];
+    snprintf(text, sizeof text, "invalid params: %s %s", field, msg);
+    rpc_job_error(j, RPC_INVALID_PARAMS, text, d);
+    json_decref(d);
+    return -1;
+}
+
+/* After a successful subscribe/unsubscribe: keep the filter, and send a
+ * full message on the next tick. */
+static void kpi_subscribed(conn *c, rpc_job *j, bool add)
+{
+    json_t *topics = json_object_get(j->req.params, "topics"), *t, *k = json_object_get(j->req.params, "kpi");
+    size_t i;
+    bool named = false;
+    json_array_foreach(topics, i, t)
+        if (json_is_string(t) && !strcmp(json_string_value(t), "monitor.kpi"))
+            named = true;
+    if (!add) {
+        if (named)
+            kpi_reset(c);
+        return;
+    }
+    if (!named && !(k && json_is_object(k)))
+        return;
+    json_t *filter = k && json_is_object(k) ? json_deep_copy(k) : json_object();
+    if (!filter)
+        return;
+    kpi_reset(c);
+    c->kpi_filter = filter;
+}
+
 /* ---- requests ---- */
 
 static rpc_job *job_new(conn *c)
@@ -459,8 +657,13 @@ static void handle_request(conn *c, const char *text, size_t len)
             goto reply;
         }
         if (j->method->flags & RPC_INLINE) {
+            bool sub = !strcmp(j->method->name, "subscribe"), unsub = !strcmp(j->method->name, "unsubscribe");
+            if (sub && kpi_subscribe_check(j))
+                goto reply;
             j->transport = &c->subs;
             rpc_execute(j, NULL);
+            if ((sub || unsub) && !j->code)
+                kpi_subscribed(c, j, sub);
             goto reply;
         }
         if (c->inflight >= cfg->max_inflight) {
@@ -915,6 +1118,7 @@ static void conn_free_buffers(conn *c)
     c->out_bytes = 0;
     free(c->response);
     c->response = NULL;
+    kpi_reset(c);
     http_reset(c);
 }
 
@@ -1316,6 +1520,9 @@ int net_serve(const dt_config *config)
         return 1;
     }
 
+    /* monitor.kpi events: a 1 s timer in lws_service (kpi_tick) */
+    lws_sul_schedule(context, 0, &kpi_sul, kpi_tick, KPI_TICK_USEC);
+
     pthread_t sigthr;
     pthread_create(&sigthr, NULL, signal_thread, NULL);
     log_info("didtrond %s listening on %s://%s:%d (ws at /ws, http at /rpc /healthz /metrics /api/v1/...)",
@@ -1327,6 +1534,7 @@ int net_serve(const dt_config *config)
 
     /* Drain: no new work; what is in flight finishes and is written. */
     draining = true;
+    lws_sul_cancel(&kpi_sul);
     int64_t deadline = time_mono_usec() + (int64_t)cfg->shutdown_grace_ms * 1000;
     while (time_mono_usec() < deadline) {
         deliver_completions();

@@ -176,6 +176,12 @@ static void call_remove(call_entry **link)
     free(e);
 }
 
+int calls_concurrent(long long id, bool service)
+{
+    counter *k = counter_find(service ? svc_counters : ic_counters, id, false);
+    return k ? atomic_load(&k->concurrent) : 0;
+}
+
 static json_t *counts_json(const char *key, long long id, counter *k)
 {
     int64_t now = now_ms();

@@ -49,6 +49,10 @@ bool calls_over_capacity(long long interconnect_id, int capacity, int cps, char 
 bool route_service_over_capacity(long long service_id, int capacity, char reason[ROUTE_REASON_MAX]);
 
 /* Register the sweep task and read call_max_seconds (before ticker_start). */
+/* Calls in progress on this instance for an interconnect (service false)
+ * or a service (true): 0 when none or unknown. Lock-free. */
+int calls_concurrent(long long id, bool service);
+
 int calls_init(const dt_config *cfg);
 
 /* Start-up of every gate (gates.c): pauses_init and calls_init; a bad

@@ -8,6 +8,8 @@
 #include "protocol.h"
 #include "strbuf.h"
 #include "registry.h"
+#include "timeutil.h"
+#include "../monitor/monitor.h"
 
 /* Outcomes we count per method: "ok" and each error code of the contract. */
 static const int outcome_codes[] = {
@@ -72,6 +74,84 @@ void metrics_pool_busy(int delta) { atomic_fetch_add(&pool_busy, delta); }
 void metrics_pool_queued(int delta) { atomic_fetch_add(&pool_queued, delta); }
 void metrics_event(void) { atomic_fetch_add(&events_total, 1); }
 
+/* ---- KPI gauges: per egress interconnect, this instance's windows ---- */
+
+#define KPI_GAUGE_MAX 200   /* interconnects with the most attempts */
+
+static const kpi_window gauge_windows[] = { KPI_5M, KPI_1H };
+
+static int most_attempts(const void *pa, const void *pb)
+{
+    const kpi_item *a = pa, *b = pb;
+    if (a->c.attempts != b->c.attempts)
+        return a->c.attempts > b->c.attempts ? -1 : 1;
+    return strcmp(a->scope_id, b->scope_id);
+}
+
+/* A label value as Prometheus reads it: \, " and newline escaped. */
+static void sb_label(strbuf *s, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\')
+            sb_printf(s, "\\\\");
+        else if (*v == '"')
+            sb_printf(s, "\\\"");
+        else if (*v == '\n')
+            sb_printf(s, "\\n");
+        else
+            sb_printf(s, "%c", *v);
+    }
+}
+
+static void render_kpis(strbuf *s)
+{
+    static const struct {
+        const char *name, *help;
+    } gauges[] = {
+        { "didtron_kpi_asr", "Answer-seizure ratio (0..1) per egress interconnect over the window." },
+        { "didtron_kpi_acd_seconds", "Average call duration of answered calls per egress interconnect." },
+        { "didtron_kpi_ner", "Network effectiveness ratio (0..1) per egress interconnect." },
+        { "didtron_kpi_pdd_ms", "Average post-dial delay per egress interconnect (only when known)." },
+        { "didtron_kpi_attempts", "Call attempts per egress interconnect over the window." },
+    };
+    kpi_table *k = monitor_kpi_table();
+    if (!k)
+        return;
+    int64_t now = time_now_usec();
+    kpi_item *v[2] = { NULL, NULL };
+    size_t n[2] = { 0, 0 };
+    for (int w = 0; w < 2; w++) {
+        n[w] = kpi_snapshot(k, KPI_INTERCONNECT, gauge_windows[w], now, &v[w]);
+        if (n[w] == (size_t)-1)
+            n[w] = 0, v[w] = NULL;
+        if (n[w] > 1)
+            qsort(v[w], n[w], sizeof *v[w], most_attempts);
+        if (n[w] > KPI_GAUGE_MAX)
+            n[w] = KPI_GAUGE_MAX;
+    }
+    for (int g = 0; g < 5; g++) {
+        sb_printf(s, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g].name, gauges[g].help, gauges[g].name);
+        for (int w = 0; w < 2; w++)
+            for (size_t i = 0; i < n[w]; i++) {
+                const kpi_counts *c = &v[w][i].c;
+                if (g == 3 && !c->pdd_n)
+                    continue;
+                sb_printf(s, "%s{interconnect=\"", gauges[g].name);
+                sb_label(s, v[w][i].scope_id);
+                sb_printf(s, "\",window=\"%s\"} ", kpi_window_names[gauge_windows[w]]);
+                switch (g) {
+                case 0: sb_printf(s, "%.4f\n", kpi_asr(c)); break;
+                case 1: sb_printf(s, "%.1f\n", kpi_acd(c)); break;
+                case 2: sb_printf(s, "%.4f\n", kpi_ner(c)); break;
+                case 3: sb_printf(s, "%.0f\n", kpi_pdd_avg(c)); break;
+                default: sb_printf(s, "%llu\n", (unsigned long long)c->attempts); break;
+                }
+            }
+    }
+    free(v[0]);
+    free(v[1]);
+}
+
 char *metrics_render(void)
 {
     strbuf s = { 0 };
@@ -116,6 +196,7 @@ char *metrics_render(void)
     sb_printf(&s, "didtron_db_pool_busy %ld\n", atomic_load(&pool_busy));
     sb_printf(&s, "# HELP didtron_db_pool_queued Requests waiting for a worker.\n# TYPE didtron_db_pool_queued gauge\n");
     sb_printf(&s, "didtron_db_pool_queued %ld\n", atomic_load(&pool_queued));
+    render_kpis(&s);
     if (s.oom) {
         free(s.buf);
         return NULL;

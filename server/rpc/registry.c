@@ -28,6 +28,13 @@ extern const rpc_method gate_methods[];
 extern const rpc_method routing_methods[];
 extern const rpc_method entry_rate_methods[];
 extern const rpc_method monitor_methods[];
+extern const rpc_method ticket_methods[];
+extern const rpc_method support_methods[];
+extern const rpc_method alert_methods[];
+extern const rpc_method monitor_rule_methods[];
+extern const rpc_method probe_methods[];
+extern const rpc_method mail_methods[];
+extern const rpc_method kb_methods[];
 
 static const rpc_method *const modules[] = {
     system_methods, auth_methods, user_methods, audit_methods, event_methods,
@@ -37,6 +44,10 @@ static const rpc_method *const modules[] = {
     pause_methods, call_methods, gate_methods,
     routing_methods, entry_rate_methods,
     monitor_methods,
+    ticket_methods, support_methods,
+    alert_methods, monitor_rule_methods,
+    probe_methods,
+    mail_methods, kb_methods,
 };
 
 static const rpc_method **table;

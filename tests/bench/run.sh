@@ -124,8 +124,12 @@ fi
 echo
 echo "# the console's table widget: redraw with 10,000 rows"
 "$BUILD/tests/bench/bench_table_draw" || failed=1
+echo "# the NOC dashboard: rebuild and draw with 500 suppliers"
+"$BUILD/tests/bench/bench_noc_draw" || failed=1
 echo "# the console: first frame, terminal bytes, idle CPU"
 if ! tests/bench/console.sh; then
     failed=1
 fi
+echo "# alert latency: the CDR batch that crosses a rule -> alert.fired on a WebSocket (own didtrond)"
+DIDTRON_BIN="$DIDTROND" "$BUILD/tests/bench/bench_alert_latency" 50 1000 || failed=1
 exit "$failed"

@@ -7,7 +7,7 @@
 #
 # Outside meson on purpose: gcc has no libFuzzer. Each target is compiled
 # from its source plus the common/ and server/rating/ files it needs.
-# The seeds in tests/fuzz/corpus/{deck,cdr,oxr} are read, never written; what
+# The seeds in tests/fuzz/corpus/{deck,cdr,oxr,sip} are read, never written; what
 # the fuzzer finds goes to OUT_DIR/corpus-*.
 #
 # Environment: FUZZ_SECONDS (30), CLANG (clang). One process per target,
@@ -33,21 +33,22 @@ mkdir -p "$OUT"
 # shellcheck disable=SC2054 # the commas are -fsanitize's, not separators
 CFLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-    -fno-omit-frame-pointer -Icommon -Iserver/rating -Iserver/fx)
+    -fno-omit-frame-pointer -Icommon -Iserver/rating -Iserver/fx -Iserver/monitor)
 COMMON=(common/money.c common/timeutil.c common/validate.c)
 RATING=(server/rating/tariff.c server/rating/time_class.c server/rating/prefix_index.c
     server/rating/deck_csv.c server/rating/cdr_parse.c)
 FX=(server/fx/oxr.c)
+SIP=(server/monitor/sip_options.c)
 LIBS=(-ljansson -lz -lpthread)
 
 # target name -> corpus name
-declare -A TARGETS=([fuzz_deck_csv]=deck [fuzz_cdr]=cdr [fuzz_oxr]=oxr)
+declare -A TARGETS=([fuzz_deck_csv]=deck [fuzz_cdr]=cdr [fuzz_oxr]=oxr [fuzz_sip_options]=sip)
 
 failed=0
-for target in fuzz_deck_csv fuzz_cdr fuzz_oxr; do
+for target in fuzz_deck_csv fuzz_cdr fuzz_oxr fuzz_sip_options; do
     corpus="${TARGETS[$target]}"
     echo "==> building $OUT/$target"
-    if ! "$CLANG" "${CFLAGS[@]}" -o "$OUT/$target" "tests/fuzz/$target.c" "${COMMON[@]}" "${RATING[@]}" "${FX[@]}" "${LIBS[@]}"; then
+    if ! "$CLANG" "${CFLAGS[@]}" -o "$OUT/$target" "tests/fuzz/$target.c" "${COMMON[@]}" "${RATING[@]}" "${FX[@]}" "${SIP[@]}" "${LIBS[@]}"; then
         echo "run.sh: $target does not build" >&2
         failed=1
         continue

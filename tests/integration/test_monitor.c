@@ -191,6 +191,37 @@ START_TEST(test_interconnect_figures_are_worked_out_by_hand_worst_asr_first)
 }
 END_TEST
 
+START_TEST(test_items_carry_ser_and_the_calls_in_progress)
+{
+    /* No redirected attempt among S's: SER = ASR. */
+    json_t *items = kpi("interconnect", json_integer(eg_s), "5m");
+    json_t *s = json_array_get(items, 0);
+    ck_assert_double_eq_tol(num(s, "ser"), num(s, "asr"), 1e-9);
+    ck_assert_int_eq(jint(s, "concurrent"), 0);
+    json_decref(items);
+    /* Two calls up through S (one on A's service), then one down. */
+    json_decref(ok(admin, "call.start", json_pack("{s:s, s:I, s:I}", "call_id", "mon-c1", "interconnect_id",
+                                                  (json_int_t)eg_s, "service_id", (json_int_t)svc_a)));
+    json_decref(ok(admin, "call.start", json_pack("{s:s, s:I}", "call_id", "mon-c2", "interconnect_id",
+                                                  (json_int_t)eg_s)));
+    items = kpi("interconnect", json_integer(eg_s), "5m");
+    ck_assert_int_eq(jint(json_array_get(items, 0), "concurrent"), 2);
+    json_decref(items);
+    items = kpi("service", json_integer(svc_a), "5m");
+    ck_assert_int_eq(jint(json_array_get(items, 0), "concurrent"), 1);
+    json_decref(items);
+    /* Routes and destinations have no call counts. */
+    items = kpi("destination", NULL, "5m");
+    ck_assert_ptr_null(json_object_get(json_array_get(items, 0), "concurrent"));
+    json_decref(items);
+    json_decref(ok(admin, "call.stop", json_pack("{s:s}", "call_id", "mon-c1")));
+    items = kpi("interconnect", json_integer(eg_s), "5m");
+    ck_assert_int_eq(jint(json_array_get(items, 0), "concurrent"), 1);
+    json_decref(items);
+    json_decref(ok(admin, "call.stop", json_pack("{s:s}", "call_id", "mon-c2")));
+}
+END_TEST
+
 START_TEST(test_routes_destinations_and_services_have_their_own_windows)
 {
     /* routes of S: UK 2 of 4 (0.5) before France 1 of 1 */
@@ -271,6 +302,173 @@ START_TEST(test_the_windows_are_rebuilt_from_stored_cdrs_after_a_restart)
 }
 END_TEST
 
+/* The next monitor.kpi event on c (its params), skipping other events. */
+static json_t *next_kpi_event(wsc *c, int timeout_ms)
+{
+    for (int i = 0; i < 50; i++) {
+        json_t *ev = wsc_next_event(c, timeout_ms);
+        if (!ev)
+            return NULL;
+        json_t *params = json_object_get(ev, "params");
+        if (!strcmp(jstr(params, "topic"), "monitor.kpi")) {
+            json_t *p = json_incref(json_object_get(params, "data"));
+            json_decref(ev);
+            return p;
+        }
+        json_decref(ev);
+    }
+    return NULL;
+}
+
+static json_t *item_of(json_t *items, const char *id)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+        if (!strcmp(jstr(it, "scope_id"), id))
+            return it;
+    return NULL;
+}
+
+START_TEST(test_spark_gives_asr_per_10s_bucket_null_where_no_attempts)
+{
+    json_t *r = ok(admin, "monitor.kpi", json_pack("{s:s, s:I, s:b}", "scope", "interconnect", "id",
+                                                   (json_int_t)eg_s, "spark", 1));
+    json_t *it = json_array_get(json_object_get(r, "items"), 0);
+    json_t *spark = json_object_get(it, "spark");
+    ck_assert_int_eq(json_array_size(spark), 30);
+    /* all five CDRs of S in 5m ended 20 s before the setup: one bucket with
+     * ASR 3/5 (two if the clock crossed a 10 s boundary while the batch was
+     * built); every other bucket null */
+    int numbers = 0;
+    double v = -1;
+    for (size_t i = 0; i < 30; i++) {
+        json_t *x = json_array_get(spark, i);
+        if (json_is_number(x))
+            numbers++, v = json_number_value(x);
+        else
+            ck_assert(json_is_null(x));
+    }
+    ck_assert(numbers == 1 || numbers == 2);
+    if (numbers == 1)
+        ck_assert_double_eq_tol(v, 0.6, 1e-9);
+    json_decref(r);
+    /* without spark the item has none */
+    json_t *items = kpi("interconnect", json_integer(eg_s), "5m");
+    ck_assert_ptr_null(json_object_get(json_array_get(items, 0), "spark"));
+    json_decref(items);
+}
+END_TEST
+
+START_TEST(test_kpi_events_come_every_second_full_then_changes_only)
+{
+    wsc *w = login(&S, "root", "rootpass123");
+    json_decref(ok(w, "subscribe", json_pack("{s:[s], s:{s:s, s:b}}", "topics", "monitor.kpi", "kpi", "scope",
+                                               "interconnect", "spark", 1)));
+    /* first: full, both interconnects, worst (T) first, with spark */
+    json_t *e = next_kpi_event(w, 5000);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(json_is_true(json_object_get(e, "full")));
+    ck_assert_str_eq(jstr(e, "scope"), "interconnect");
+    ck_assert_str_eq(jstr(e, "window"), "5m");
+    ck_assert(jstr(e, "at")[0]);
+    json_t *items = json_object_get(e, "items");
+    ck_assert_int_eq(json_array_size(items), 2);
+    ck_assert_str_eq(jstr(json_array_get(items, 0), "scope_id"), idstr(eg_t));
+    ck_assert_int_eq(json_array_size(json_object_get(json_array_get(items, 0), "spark")), 30);
+    json_decref(e);
+
+    /* the same without spark (its buckets slide every 10 s): full again,
+     * then nothing while nothing changes */
+    json_decref(ok(w, "subscribe", json_pack("{s:[s], s:{s:s}}", "topics", "monitor.kpi", "kpi", "scope",
+                                               "interconnect")));
+    e = next_kpi_event(w, 5000);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(json_is_true(json_object_get(e, "full")));
+    ck_assert_int_eq(json_array_size(json_object_get(e, "items")), 2);
+    ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(e, "items"), 0), "spark"));
+    json_decref(e);
+    ck_assert_ptr_null(next_kpi_event(w, 2500));
+
+    /* a new failed call on T: the next message carries T only, not full */
+    json_t *r = ok(admin, "cdr.ingest", json_pack("{s:[o]}", "cdrs", cdr("k1", eg_t, "33144556690", 1, -1, 503, -1)));
+    ck_assert_int_eq(jint(r, "accepted"), 1);
+    json_decref(r);
+    e = next_kpi_event(w, 5000);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_ptr_null(json_object_get(e, "full"));
+    items = json_object_get(e, "items");
+    ck_assert_int_eq(json_array_size(items), 1);
+    ck_assert_str_eq(jstr(json_array_get(items, 0), "scope_id"), idstr(eg_t));
+    ck_assert_int_eq(jint(json_array_get(items, 0), "attempts"), 2);
+    ck_assert_int_eq(json_array_size(json_object_get(e, "removed")), 0);
+    json_decref(e);
+
+    /* change the filter to S's routes: a full message with those only, and
+     * the interconnects gone from the connection's state */
+    json_decref(ok(w, "subscribe", json_pack("{s:[s], s:{s:s, s:[I]}}", "topics", "monitor.kpi", "kpi", "scope",
+                                               "route", "ids", (json_int_t)eg_s)));
+    e = next_kpi_event(w, 5000);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(json_is_true(json_object_get(e, "full")));
+    ck_assert_str_eq(jstr(e, "scope"), "route");
+    items = json_object_get(e, "items");
+    ck_assert_int_eq(json_array_size(items), 2);
+    char uk[64];
+    snprintf(uk, sizeof uk, "%lld/United Kingdom", eg_s);
+    ck_assert_ptr_nonnull(item_of(items, uk));
+    ck_assert_ptr_null(json_object_get(json_array_get(items, 0), "spark"));
+    json_decref(e);
+
+    /* bad filters name the field; unsubscribing stops the messages */
+    fails_on_field(w, "subscribe", json_pack("{s:[s], s:{s:s}}", "topics", "monitor.kpi", "kpi", "scope", "trunk"),
+                   "kpi.scope");
+    fails_on_field(w, "subscribe", json_pack("{s:[s], s:{s:[b]}}", "topics", "monitor.kpi", "kpi", "ids", 1),
+                   "kpi.ids[0]");
+    fails_on_field(w, "subscribe", json_pack("{s:[s], s:{s:i}}", "topics", "monitor.kpi", "kpi", "limit", 100000),
+                   "kpi.limit");
+    json_decref(ok(w, "unsubscribe", json_pack("{s:[s]}", "topics", "monitor.kpi")));
+    json_t *more = next_kpi_event(w, 2500);
+    ck_assert_ptr_null(more);
+    wsc_close(w);
+
+    /* customers may not subscribe */
+    json_decref(ok(admin, "user.create", json_pack("{s:s, s:s, s:s, s:I}", "username", "cust_kpi", "password",
+                                                   "password123", "role", "customer", "carrier_id",
+                                                   (json_int_t)cust_a)));
+    wsc *cu = login(&S, "cust_kpi", "password123");
+    fails_on_field(cu, "subscribe", json_pack("{s:[s]}", "topics", "monitor.kpi"), "topics[0]");
+    wsc_close(cu);
+}
+END_TEST
+
+START_TEST(test_metrics_has_kpi_gauges_per_interconnect)
+{
+    char *body = NULL;
+    ck_assert_int_eq(http_get(S.port, "/metrics", &body), 200);
+    char want[160];
+    /* S over 5m: ASR 0.6, ACD 164/3, NER 0.8, PDD 1625 */
+    snprintf(want, sizeof want, "didtron_kpi_asr{interconnect=\"%lld\",window=\"5m\"} 0.6000\n", eg_s);
+    ck_assert_msg(strstr(body, want), "no %s in\n%s", want, body);
+    snprintf(want, sizeof want, "didtron_kpi_acd_seconds{interconnect=\"%lld\",window=\"5m\"} 54.7\n", eg_s);
+    ck_assert_ptr_nonnull(strstr(body, want));
+    snprintf(want, sizeof want, "didtron_kpi_ner{interconnect=\"%lld\",window=\"5m\"} 0.8000\n", eg_s);
+    ck_assert_ptr_nonnull(strstr(body, want));
+    snprintf(want, sizeof want, "didtron_kpi_pdd_ms{interconnect=\"%lld\",window=\"5m\"} 1625\n", eg_s);
+    ck_assert_ptr_nonnull(strstr(body, want));
+    snprintf(want, sizeof want, "didtron_kpi_attempts{interconnect=\"%lld\",window=\"5m\"} 5\n", eg_s);
+    ck_assert_ptr_nonnull(strstr(body, want));
+    /* 1h adds the call of 10 minutes ago: 6 attempts */
+    snprintf(want, sizeof want, "didtron_kpi_attempts{interconnect=\"%lld\",window=\"1h\"} 6\n", eg_s);
+    ck_assert_ptr_nonnull(strstr(body, want));
+    /* T has no PDD: no pdd sample */
+    snprintf(want, sizeof want, "didtron_kpi_pdd_ms{interconnect=\"%lld\"", eg_t);
+    ck_assert_ptr_null(strstr(body, want));
+    ck_assert_ptr_nonnull(strstr(body, "# TYPE didtron_kpi_asr gauge\n"));
+    free(body);
+}
+END_TEST
+
 int main(void)
 {
     admin = start_with_root(&S, "didtron_monitor", "monitor", NULL);
@@ -279,10 +477,14 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_unchecked_fixture(tc, network_setup, NULL);
     tcase_add_test(tc, test_interconnect_figures_are_worked_out_by_hand_worst_asr_first);
+    tcase_add_test(tc, test_items_carry_ser_and_the_calls_in_progress);
     tcase_add_test(tc, test_routes_destinations_and_services_have_their_own_windows);
     tcase_add_test(tc, test_a_cdr_ingested_twice_counts_once);
+    tcase_add_test(tc, test_spark_gives_asr_per_10s_bucket_null_where_no_attempts);
+    tcase_add_test(tc, test_metrics_has_kpi_gauges_per_interconnect);
     tcase_add_test(tc, test_bad_params_and_customers_are_refused);
     tcase_add_test(tc, test_the_windows_are_rebuilt_from_stored_cdrs_after_a_restart);
+    tcase_add_test(tc, test_kpi_events_come_every_second_full_then_changes_only);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
     teardown();

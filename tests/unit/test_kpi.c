@@ -3,6 +3,7 @@
  * events. Times are explicit; every expectation is worked out by hand in
  * the comment beside it. */
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -320,6 +321,100 @@ START_TEST(test_writers_and_a_snapshot_reader_together_lose_nothing)
 }
 END_TEST
 
+START_TEST(test_series_gives_each_bucket_of_a_window_oldest_first)
+{
+    kpi_table *k = kpi_new(NULL);
+    int64_t now = BASE + 295 * SEC;   /* 5m: newest bucket BASE+290..300 is index 29, BASE+0..10 index 0 */
+    add(k, "7", call(BASE + 1 * SEC, true, 60, 16, 800), now);     /* bucket 0 */
+    add(k, "7", call(BASE + 9 * SEC, false, 0, 503, -1), now);     /* bucket 0 */
+    add(k, "7", call(BASE + 10 * SEC, false, 0, 486, -1), now);    /* bucket 1 */
+    add(k, "7", call(BASE + 150 * SEC, true, 3, 16, 1200), now);   /* bucket 15 */
+    add(k, "7", call(BASE + 294 * SEC, true, 100, 16, -1), now);   /* bucket 29 */
+    add(k, "7", call(BASE + 295 * SEC, false, 0, 503, -1), now);   /* bucket 29 */
+    kpi_counts s[60];
+    ck_assert_uint_eq(kpi_series(k, KPI_INTERCONNECT, "7", KPI_5M, now, s, 40), 30);
+    /* bucket 0: 2 attempts, 1 answered of 60 s, NER 1 (answered; 503 is not), PDD 800 */
+    ck_assert_uint_eq(s[0].attempts, 2);
+    ck_assert_uint_eq(s[0].answered, 1);
+    ck_assert_uint_eq(s[0].seconds, 60);
+    ck_assert_uint_eq(s[0].ner, 1);
+    ck_assert_uint_eq(s[0].pdd_n, 1);
+    ck_assert_uint_eq(s[0].pdd_sum_ms, 800);
+    /* bucket 1: 1 attempt, busy 486 counts for NER */
+    ck_assert_uint_eq(s[1].attempts, 1);
+    ck_assert_uint_eq(s[1].answered, 0);
+    ck_assert_uint_eq(s[1].ner, 1);
+    for (int i = 2; i < 15; i++)
+        ck_assert_uint_eq(s[i].attempts, 0);
+    /* bucket 15: 1 answered short call (3 s < 6 s) */
+    ck_assert_uint_eq(s[15].attempts, 1);
+    ck_assert_uint_eq(s[15].short_calls, 1);
+    ck_assert_uint_eq(s[29].attempts, 2);
+    ck_assert_uint_eq(s[29].answered, 1);
+    ck_assert_uint_eq(s[29].seconds, 100);
+    /* the buckets add up to the window's totals */
+    kpi_counts tot;
+    kpi_get(k, KPI_INTERCONNECT, "7", KPI_5M, now, &tot);
+    ck_assert_uint_eq(tot.attempts, 6);
+
+    /* 20 s later buckets 0 and 1 have left: the old bucket 2 is first,
+     * the old 29 is third from the end, and the last two are empty */
+    ck_assert_uint_eq(kpi_series(k, KPI_INTERCONNECT, "7", KPI_5M, now + 20 * SEC, s, 40), 30);
+    ck_assert_uint_eq(s[13].attempts, 1);   /* old 15 */
+    ck_assert_uint_eq(s[27].attempts, 2);   /* old 29 */
+    ck_assert_uint_eq(s[28].attempts, 0);
+    ck_assert_uint_eq(s[29].attempts, 0);
+    uint64_t sum = 0;
+    for (int i = 0; i < 30; i++)
+        sum += s[i].attempts;
+    ck_assert_uint_eq(sum, 3);
+
+    /* max below the bucket count: the newest max buckets */
+    ck_assert_uint_eq(kpi_series(k, KPI_INTERCONNECT, "7", KPI_5M, now + 20 * SEC, s, 3), 3);
+    ck_assert_uint_eq(s[0].attempts, 2);
+    ck_assert_uint_eq(s[1].attempts, 0);
+    /* 1h window: one-minute buckets; BASE+0..60 is 56 minutes back at now */
+    ck_assert_uint_eq(kpi_series(k, KPI_INTERCONNECT, "7", KPI_1H, now, s, 60), 60);
+    ck_assert_uint_eq(s[55].attempts, 3);   /* BASE+1, +9, +10 */
+    ck_assert_uint_eq(s[57].attempts, 1);   /* BASE+150 */
+    ck_assert_uint_eq(s[59].attempts, 2);   /* BASE+294, +295 */
+    /* an unknown scope is all zeros */
+    ck_assert_uint_eq(kpi_series(k, KPI_INTERCONNECT, "nope", KPI_5M, now, s, 40), 30);
+    ck_assert_uint_eq(s[29].attempts, 0);
+    kpi_free(k);
+}
+END_TEST
+
+START_TEST(test_ser_leaves_redirected_attempts_out_and_they_expire_with_the_window)
+{
+    kpi_table *k = kpi_new(NULL);
+    /* 10 attempts: 4 answered, 2 redirected (SIP 302, Q.850 23), 4 failed
+     * (486, 503, 404, 16). ASR 4/10; SER 4/(10-2) = 0.5. */
+    static const int32_t failed[] = { 302, 23, 486, 503, 404, 16 };
+    for (int i = 0; i < 4; i++)
+        add(k, "s", call(BASE, true, 30, 16, -1), BASE);
+    for (size_t i = 0; i < sizeof failed / sizeof failed[0]; i++)
+        add(k, "s", call(BASE, false, 0, failed[i], -1), BASE);
+    kpi_counts c;
+    kpi_get(k, KPI_INTERCONNECT, "s", KPI_5M, BASE, &c);
+    ck_assert_uint_eq(c.attempts, 10);
+    ck_assert_uint_eq(c.redirects, 2);
+    ck_assert(fabs(kpi_asr(&c) - 0.4) < 1e-12);
+    ck_assert(fabs(kpi_ser(&c) - 0.5) < 1e-12);
+    /* An answered call is never a redirect, whatever the cause says. */
+    ck_assert(!kpi_redirected(true, 302));
+    ck_assert(kpi_redirected(false, 300) && kpi_redirected(false, 399) && !kpi_redirected(false, 400));
+    /* Six minutes on, the 5m window holds none of it; the 15m still does. */
+    int64_t later = BASE + 360LL * 1000000;
+    kpi_get(k, KPI_INTERCONNECT, "s", KPI_5M, later, &c);
+    ck_assert_uint_eq(c.redirects, 0);
+    ck_assert(kpi_ser(&c) == 0);
+    kpi_get(k, KPI_INTERCONNECT, "s", KPI_15M, later, &c);
+    ck_assert_uint_eq(c.redirects, 2);
+    kpi_free(k);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kpi");
@@ -331,6 +426,7 @@ int main(void)
     tcase_add_test(tc, test_every_figure_of_four_calls);
     tcase_add_test(tc, test_figures_of_an_empty_window_are_zero_and_p95_is_none);
     tcase_add_test(tc, test_ner_counts_answered_busy_no_answer_and_rejected_only);
+    tcase_add_test(tc, test_ser_leaves_redirected_attempts_out_and_they_expire_with_the_window);
     tcase_add_test(tc, test_p95_is_the_bound_of_the_bin_holding_the_95th_percentile);
     tcase_add_test(tc, test_late_events_go_to_their_own_bucket_in_the_windows_that_still_hold_it);
     tcase_add_test(tc, test_an_event_older_than_every_window_is_refused_and_counts_nowhere);
@@ -338,6 +434,7 @@ int main(void)
     tcase_add_test(tc, test_snapshot_lists_scopes_with_attempts_in_the_window_only);
     tcase_add_test(tc, test_short_call_threshold_and_scope_cap_are_options);
     tcase_add_test(tc, test_names_parse);
+    tcase_add_test(tc, test_series_gives_each_bucket_of_a_window_oldest_first);
     tcase_add_test(tc, test_writers_and_a_snapshot_reader_together_lose_nothing);
     suite_add_tcase(s, tc);
     return suite_run(s, false);
