@@ -159,7 +159,7 @@ static void age_text(const char *rfc3339, char *buf, size_t n)
     else if (d < 172800)
         snprintf(buf, n, "%ldh", d / 3600);
     else
-        snprintf(buf, n, "%ldd", d / 86400);
+        snprintf(buf, n, "%ldd", d / 86400 > 99999 ? 99999L : d / 86400); /* bounded for the caller's cell */
 }
 
 static const char *ic_name(noc *v, long long id, char *buf, size_t n)

@@ -308,6 +308,35 @@ static int user_password(rpc_call *c)
     return 0;
 }
 
+/* user.agents {q?}: the staff users a ticket can be given to — who
+ * support staff pick from without user.list (admins only). Enabled staff
+ * (support, noc, admin, super_admin), by username; q matches the
+ * username or display name (case-insensitive, contains). At most 500. */
+static int user_agents(rpc_call *c)
+{
+    const char *q = rpc_str(c, "q");
+    PGresult *r = rpc_query(c,
+        "SELECT coalesce(json_agg(json_build_object('id', u.id, 'username', u.username, 'display_name', u.display_name,"
+        " 'role', u.role) ORDER BY lower(u.username)), '[]')::text FROM (SELECT * FROM users u"
+        " WHERE u.role <> 'customer' AND NOT u.disabled"
+        "   AND ($1 = '' OR strpos(lower(u.username || ' ' || u.display_name), lower($1)) > 0)"
+        " ORDER BY lower(u.username) LIMIT 500) u",
+        1, q ? q : "");
+    if (!r)
+        return -1;
+    json_t *items = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    PQclear(r);
+    if (!items)
+        return rpc_fail(c, RPC_INTERNAL_ERROR, "internal error");
+    c->result = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+static const rpc_field agents_params[] = {
+    { "q", F_STRING, 0, 0, 64, NULL },
+    { NULL },
+};
+
 static const rpc_field create_params[] = {
     { "username", F_STRING, F_REQUIRED, 1, 64, NULL },
     { "password", F_STRING, F_REQUIRED, 8, 1024, NULL },
@@ -347,6 +376,7 @@ const rpc_method user_methods[] = {
     { "user.create", user_create, ROLES_ADMIN, RPC_MUTATES, create_params },
     { "user.get", user_get, ROLES_ANY, 0, id_params },
     { "user.list", user_list, ROLES_ADMIN, 0, list_params },
+    { "user.agents", user_agents, ROLES_STAFF, 0, agents_params },
     { "user.update", user_update, ROLES_ADMIN, RPC_MUTATES, update_params },
     { "user.password", user_password, ROLES_ANY, RPC_MUTATES, password_params },
     { NULL },

@@ -308,29 +308,15 @@ static int http_status_of(int code)
     }
 }
 
-/* An upload's reply: 200 with the method's result, or the error's status
- * with {"error":{...}}. */
+/* An upload's or a switch's reply: 200 with the method's result, or the
+ * error's status with {"error":{...}} — the body the worker made
+ * (rpc_job.bare_reply), written as it is. */
 static void http_upload_reply(conn *c, const rpc_job *j)
 {
-    json_t *env = j->reply ? json_loads(j->reply, 0, NULL) : NULL;
-    json_t *result = json_object_get(env, "result"), *error = json_object_get(env, "error");
-    char *text = NULL;
-    if (error) {
-        json_t *body = json_pack("{s:O}", "error", error);
-        text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-        json_decref(body);
-        if (text)
-            http_respond(c, http_status_of(j->code ? j->code : RPC_INTERNAL_ERROR), "application/json", text,
-                         strlen(text));
-    } else if (result) {
-        text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (text)
-            http_respond(c, 200, "application/json", text, strlen(text));
-    }
-    if (!text)
+    if (!j->reply)
         http_error(c, 500, RPC_INTERNAL_ERROR, "internal error", NULL);
-    free(text);
-    json_decref(env);
+    else
+        http_respond(c, j->code ? http_status_of(j->code) : 200, "application/json", j->reply, strlen(j->reply));
 }
 
 /* ---- sessions held by connections ---- */
@@ -836,6 +822,7 @@ static void upload_submit(conn *c)
         return;
     }
     j->http = true;
+    j->bare_reply = true;
     j->req.root = root;
     j->req.id = json_object_get(root, "id");
     j->req.params = json_object_get(root, "params");
@@ -1037,6 +1024,7 @@ static void switch_submit(conn *c, const char *body, size_t len)
         return;
     }
     j->http = true;
+    j->bare_reply = true;
     json_t *root = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 1, "method", c->route->method);
     if (body) { /* the params object, checked with the limits of any request */
         if (!root || json_object_set_new(root, "params", json_object())) {

@@ -13,7 +13,13 @@
 static void finish(rpc_job *job, int code, const char *message, json_t *data, json_t *result)
 {
     job->code = code;
-    if (!job->req.notification) {
+    if (job->bare_reply) {
+        json_t *body = code ? json_pack("{s:{s:i, s:s, s:O*}}", "error", "code", code, "message",
+                                        message ? message : "", "data", data)
+                            : json_incref(result);
+        job->reply = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        json_decref(body);
+    } else if (!job->req.notification) {
         job->reply = code ? rpc_error_dump(job->req.id, code, message, data)
                           : rpc_result_dump(job->req.id, result);
     }

@@ -22,6 +22,10 @@ typedef struct rpc_job {
     rpc_session session;       /* the caller, as the transport knew it */
     char bearer[80];           /* HTTP: authenticate with this token first */
     bool http;
+    /* HTTP API routes: reply is the response body itself, made on the
+     * worker — the result alone, or {"error":{code, message, data}} — so
+     * the service thread writes it as it is. */
+    bool bare_reply;
     char peer[64];
     const dt_config *cfg;
     void *transport;           /* inline calls: the connection's state */

@@ -336,8 +336,9 @@ static void now_text(int64_t usec, char *buf, size_t n)
     struct tm tm;
     gmtime_r(&t, &tm);
     int ms = (int)(usec % 1000000 / 1000);
-    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    char date[32]; /* strftime: no truncation guesswork for the compiler */
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, n, "%.24s.%03dZ", date, ms % 1000);
 }
 
 json_t *sim_make_cdr(const sim_scenario *sc, sim_rng *r, double minute, int64_t end_usec, const char *id)
@@ -425,7 +426,7 @@ static json_t *rpc(sim_client *cl, const char *method, json_t *params, char *err
     http_response rs;
     json_t *result = NULL;
     if (http_request_do(&rq, &rs)) {
-        snprintf(err, errlen, "%s: %s", url, rs.error);
+        snprintf(err, errlen, "%.200s: %.255s", url, rs.error);
     } else {
         json_t *reply = rs.body ? json_loads(rs.body, 0, NULL) : NULL;
         json_t *e = json_object_get(reply, "error");

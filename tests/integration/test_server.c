@@ -267,6 +267,44 @@ START_TEST(test_role_without_permission_is_forbidden)
 }
 END_TEST
 
+START_TEST(test_support_staff_list_the_agents_a_ticket_can_go_to)
+{
+    wsc *admin = login(&A, "root", "rootpass123");
+    long long sup = create_user(admin, "agent-sue", "support");
+    create_user(admin, "agent-bob", "support");
+    long long gone = create_user(admin, "agent-old", "support");
+    json_t *g = ok(admin, "user.get", json_pack("{s:I}", "id", (json_int_t)gone));
+    json_decref(ok(admin, "user.update", json_pack("{s:I, s:I, s:b}", "id", (json_int_t)gone, "version",
+                                                   (json_int_t)jint(g, "version"), "disabled", 1)));
+    json_decref(g);
+    wsc *s = login(&A, "agent-sue", "password123");
+    ck_assert_int_eq(fails(s, "user.list", NULL), -32003); /* the admin list stays admin-only */
+    json_t *r = ok(s, "user.agents", json_pack("{s:s}", "q", "AGENT"));
+    json_t *items = json_object_get(r, "items");
+    /* enabled staff matching "agent", by username: bob, sue; not the
+     * disabled one */
+    ck_assert_int_eq(json_array_size(items), 2);
+    ck_assert_str_eq(jstr(json_array_get(items, 0), "username"), "agent-bob");
+    ck_assert_str_eq(jstr(json_array_get(items, 1), "username"), "agent-sue");
+    ck_assert_int_eq(jint(json_array_get(items, 1), "id"), sup);
+    ck_assert_str_eq(jstr(json_array_get(items, 1), "role"), "support");
+    ck_assert_ptr_null(json_object_get(json_array_get(items, 1), "password_hash"));
+    json_decref(r);
+    r = ok(s, "user.agents", NULL);
+    bool root_seen = false, old_seen = false;
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(r, "items"), i, x) {
+        root_seen = root_seen || !strcmp(jstr(x, "username"), "root");
+        old_seen = old_seen || !strcmp(jstr(x, "username"), "agent-old");
+    }
+    ck_assert(root_seen && !old_seen);
+    json_decref(r);
+    wsc_close(s);
+    wsc_close(admin);
+}
+END_TEST
+
 START_TEST(test_missing_record_is_not_found)
 {
     wsc *admin = login(&A, "root", "rootpass123");
@@ -764,6 +802,7 @@ int main(void)
     tcase_add_test(tc, test_invalid_params_name_every_bad_field);
     tcase_add_test(tc, test_every_method_needing_a_role_refuses_anonymous_callers);
     tcase_add_test(tc, test_role_without_permission_is_forbidden);
+    tcase_add_test(tc, test_support_staff_list_the_agents_a_ticket_can_go_to);
     tcase_add_test(tc, test_missing_record_is_not_found);
     tcase_add_test(tc, test_stale_version_and_duplicate_name_are_conflicts);
     tcase_add_test(tc, test_oversize_frame_closes_only_that_connection);
