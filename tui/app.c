@@ -138,28 +138,47 @@ static screen *active(void)
     return a.nws ? a.ws[a.active] : NULL;
 }
 
-/* Put a record's screen in a workspace tab, or go to the one showing it
- * (tab_id: carriers positive, interconnects negative). */
-static void open_record(long long tab_id, screen *(*make)(long long, const char *), long long id, const char *name)
+/* Go to the tab (from tab `from` on) whose screen has id tab_id: true
+ * when there is one. */
+static bool show_tab(long long tab_id, int from)
 {
-    for (int i = 1; i < a.nws; i++)
+    for (int i = from; i < a.nws; i++)
         if (a.ws[i]->id == tab_id) {
             a.active = i;
             a.dirty = true;
-            return;
+            return true;
         }
-    if (a.nws == MAX_WORKSPACES) {
-        app_toast("nine workspace tabs are open: close one with C-w");
-        return;
-    }
-    screen *s = make(id, name);
-    if (!s)
-        return;
+    return false;
+}
+
+/* Is there room for one more tab? When not, says so. */
+static bool tab_room(void)
+{
+    if (a.nws < MAX_WORKSPACES)
+        return true;
+    app_toast("nine workspace tabs are open: close one with C-w");
+    return false;
+}
+
+/* s as a new last tab, shown and loaded (when connected). */
+static void add_tab(screen *s)
+{
     a.ws[a.nws] = s;
     a.active = a.nws++;
     if (a.conn == NET_READY)
         s->ops->reload(s);
     a.dirty = true;
+}
+
+/* Put a record's screen in a workspace tab, or go to the one showing it
+ * (tab_id: carriers positive, interconnects negative). */
+static void open_record(long long tab_id, screen *(*make)(long long, const char *), long long id, const char *name)
+{
+    if (show_tab(tab_id, 1) || !tab_room())
+        return;
+    screen *s = make(id, name);
+    if (s)
+        add_tab(s);
 }
 
 void app_confirm(const char *question, void (*yes)(void *ud), void *ud)
@@ -213,23 +232,12 @@ void app_open_screen(screen *s)
 {
     if (!s)
         return;
-    for (int i = 1; s->id && i < a.nws; i++)
-        if (a.ws[i]->id == s->id) { /* open once: show the tab that has it */
-            s->ops->destroy(s);
-            a.active = i;
-            a.dirty = true;
-            return;
-        }
-    if (a.nws == MAX_WORKSPACES) {
-        app_toast("nine workspace tabs are open: close one with C-w");
+    /* open once: show the tab that has it */
+    if ((s->id && show_tab(s->id, 1)) || !tab_room()) {
         s->ops->destroy(s);
         return;
     }
-    a.ws[a.nws] = s;
-    a.active = a.nws++;
-    if (a.conn == NET_READY)
-        s->ops->reload(s);
-    a.dirty = true;
+    add_tab(s);
 }
 
 void app_open_carrier(long long id, const char *name)
@@ -314,18 +322,11 @@ static void open_list(const char *name)
             a.dirty = true;
             return;
         }
-    if (a.nws == MAX_WORKSPACES) {
-        app_toast("nine workspace tabs are open: close one with C-w");
+    if (!tab_room())
         return;
-    }
     screen *s = list_screen_new(d);
-    if (!s)
-        return;
-    a.ws[a.nws] = s;
-    a.active = a.nws++;
-    if (a.conn == NET_READY)
-        s->ops->reload(s);
-    a.dirty = true;
+    if (s)
+        add_tab(s);
 }
 
 /* ---- drawing ---- */
@@ -666,16 +667,8 @@ static bool rail_key(int ch)
 /* The NOC dashboard (staff): shown when open, else a new first tab. */
 static void open_noc(bool first)
 {
-    for (int i = 0; i < a.nws; i++)
-        if (a.ws[i]->id == TAB_ID_NOC) {
-            a.active = i;
-            a.dirty = true;
-            return;
-        }
-    if (a.nws == MAX_WORKSPACES) {
-        app_toast("nine workspace tabs are open: close one with C-w");
+    if (show_tab(TAB_ID_NOC, 0) || !tab_room())
         return;
-    }
     screen *s = noc_view_new(a.opt->wall);
     if (!s)
         return;

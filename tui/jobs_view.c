@@ -114,10 +114,7 @@ static void draw(screen *s, rect r)
     rect rest = { r.y + 7, r.x + 1, r.h - 7, r.w - 1 };
     st->nlines = n;
     st->height = rest.h;
-    if (st->scroll > n - rest.h)
-        st->scroll = n - rest.h;
-    if (st->scroll < 0)
-        st->scroll = 0;
+    ui_scroll_clamp(&st->scroll, rest.h, n);
     for (int y = 0; y < rest.h; y++) {
         int k = st->scroll + y;
         bool heading = k < n && lines[k][0] && lines[k][0] != ' ';
@@ -160,15 +157,10 @@ static void retry_yes(void *ud)
 static bool action(screen *s, action_id a, int h)
 {
     job_state *st = s->state;
-    int page = st->height > 1 ? st->height - 1 : 1;
     (void)h;
+    if (ui_scroll_key(a, &st->scroll, st->height, st->nlines))
+        return true;
     switch (a) {
-    case ACT_UP: st->scroll--; return true;
-    case ACT_DOWN: st->scroll++; return true;
-    case ACT_PAGE_UP: st->scroll -= page; return true;
-    case ACT_PAGE_DOWN: st->scroll += page; return true;
-    case ACT_FIRST: st->scroll = 0; return true;
-    case ACT_LAST: st->scroll = st->nlines; return true;
     case ACT_REFRESH: reload(s); return true;
     case ACT_RETRY: {
         if (!st->job || strcmp(str(st->job, "state"), "dead")) {

@@ -21,14 +21,6 @@ static const char *str(json_t *o, const char *key)
     return v ? v : "";
 }
 
-static void error_note(json_t *error, const char *what, char *buf, size_t n)
-{
-    if (json_integer_value(json_object_get(error, "code")) == -32601)
-        snprintf(buf, n, "%s: not available on this server yet", what);
-    else
-        snprintf(buf, n, "%s: %s", what, str(error, "message"));
-}
-
 void kb_draw_snippet(int y, int x, int w, int base, const char *snippet)
 {
     static const char open_mark[] = "«", close_mark[] = "»";
@@ -80,7 +72,7 @@ static void searched(screen *s, int part, json_t *result, json_t *error)
     st->note[0] = '\0';
     st->sel = st->top = 0;
     if (error)
-        error_note(error, "Knowledge base", st->note, sizeof st->note);
+        ui_error_note(error, "Knowledge base", st->note, sizeof st->note);
     else
         json_array_extend(st->items, json_object_get(result, "items"));
     app_dirty();
@@ -241,7 +233,7 @@ static void article_loaded(screen *s, int part, json_t *result, json_t *error)
     article_state *st = s->state;
     (void)part;
     if (error) {
-        error_note(error, "Article", st->note, sizeof st->note);
+        ui_error_note(error, "Article", st->note, sizeof st->note);
     } else {
         json_decref(st->article);
         st->article = json_incref(result);
@@ -278,10 +270,7 @@ static void article_draw(screen *s, rect r)
     size_t n = editor_wrap(&tmp, body.w, l, cap);
     st->nlines = (int)n;
     st->height = body.h;
-    if (st->scroll > st->nlines - body.h)
-        st->scroll = st->nlines - body.h;
-    if (st->scroll < 0)
-        st->scroll = 0;
+    ui_scroll_clamp(&st->scroll, body.h, st->nlines);
     for (int y = 0; y < body.h; y++) {
         size_t k = (size_t)(st->scroll + y);
         char line[1024] = "";
@@ -298,15 +287,10 @@ static void article_draw(screen *s, rect r)
 static bool article_action(screen *s, action_id a, int h)
 {
     article_state *st = s->state;
-    int page = st->height > 1 ? st->height - 1 : 1;
     (void)h;
+    if (ui_scroll_key(a, &st->scroll, st->height, st->nlines))
+        return true;
     switch (a) {
-    case ACT_UP: st->scroll--; return true;
-    case ACT_DOWN: st->scroll++; return true;
-    case ACT_PAGE_UP: st->scroll -= page; return true;
-    case ACT_PAGE_DOWN: st->scroll += page; return true;
-    case ACT_FIRST: st->scroll = 0; return true;
-    case ACT_LAST: st->scroll = st->nlines; return true;
     case ACT_REFRESH: s->ops->reload(s); return true;
     default: return false;
     }

@@ -60,29 +60,17 @@ typedef struct {
     form edit;                 /* the pause reason */
 } noc;
 
-static const table_column main_cols[] = {
-    /* minimums that fit 80x24 with the menu shown (53 columns) */
-    { "Supplier", "name", 8, 3, false },
-    { "State", "state", 7, 1, false },
-    { "ASR", "asr", 6, 0, true },
-    { "Att", "attempts", 4, 1, true },
-    { "ACD", "acd", 4, 1, true },
-    { "NER", "ner", 4, 1, true },
-    { "PDD", "pdd_ms", 4, 1, true },
-    { "ASR 5m", "spark", 8, 6, false },
-};
+/* The KPI columns, named first: minimums that fit 80x24 with the menu
+ * shown (53 columns). */
+#define KPI_COLUMNS(first)                                                                                  \
+    { first, "name", 8, 3, false }, { "State", "state", 7, 1, false }, { "ASR", "asr", 6, 0, true },       \
+    { "Att", "attempts", 4, 1, true }, { "ACD", "acd", 4, 1, true }, { "NER", "ner", 4, 1, true },          \
+    { "PDD", "pdd_ms", 4, 1, true }, { "ASR 5m", "spark", 8, 6, false }
+
+static const table_column main_cols[] = { KPI_COLUMNS("Supplier") };
 #define NMAIN ((int)(sizeof main_cols / sizeof main_cols[0]))
 /* The same columns for routes and destinations. */
-static const table_column dest_cols[] = {
-    { "Destination", "name", 8, 3, false },
-    { "State", "state", 7, 1, false },
-    { "ASR", "asr", 6, 0, true },
-    { "Att", "attempts", 4, 1, true },
-    { "ACD", "acd", 4, 1, true },
-    { "NER", "ner", 4, 1, true },
-    { "PDD", "pdd_ms", 4, 1, true },
-    { "ASR 5m", "spark", 8, 6, false },
-};
+static const table_column dest_cols[] = { KPI_COLUMNS("Destination") };
 
 static const table_column alert_cols[] = {
     { "Sev", "severity", 5, 0, false },
@@ -453,21 +441,28 @@ static void load_probes(screen *s)
     screen_call(s, "monitor.probes", NULL, reply, PART_PROBES);
 }
 
+/* map becomes {"<item's id_field>": item's text_field} over items. */
+static void index_items(json_t *map, json_t *items, const char *id_field, const char *text_field)
+{
+    size_t i;
+    json_t *x;
+    json_object_clear(map);
+    json_array_foreach(items, i, x) {
+        char key[32];
+        snprintf(key, sizeof key, "%lld", num(x, id_field));
+        json_object_set_new(map, key, json_string(str(x, text_field)));
+    }
+}
+
 static void reply(screen *s, int part, json_t *result, json_t *error)
 {
     noc *v = s->state;
-    json_t *items = json_object_get(result, "items"), *x;
-    size_t i;
+    json_t *items = json_object_get(result, "items");
     switch (part) {
     case PART_NAMES:
         if (error)
             break;
-        json_object_clear(v->names);
-        json_array_foreach(items, i, x) {
-            char key[32];
-            snprintf(key, sizeof key, "%lld", num(x, "id"));
-            json_object_set_new(v->names, key, json_string(str(x, "name")));
-        }
+        index_items(v->names, items, "id", "name");
         break;
     case PART_ALERTS:
         if (error) {
@@ -488,14 +483,8 @@ static void reply(screen *s, int part, json_t *result, json_t *error)
         }
         break;
     case PART_PROBES:
-        if (!error) {
-            json_object_clear(v->probes);
-            json_array_foreach(items, i, x) {
-                char key[32];
-                snprintf(key, sizeof key, "%lld", num(x, "interconnect_id"));
-                json_object_set_new(v->probes, key, json_string(str(x, "state")));
-            }
-        }
+        if (!error)
+            index_items(v->probes, items, "interconnect_id", "state");
         break;
     case PART_SUB:
         if (error)

@@ -60,6 +60,10 @@ typedef void (*screen_reply_fn)(screen *s, int part, json_t *result, json_t *err
 void screen_call(screen *s, const char *method, json_t *params, screen_reply_fn fn, int part);
 /* Begin a new load of s: replies to earlier calls are dropped from now. */
 void screen_new_load(screen *s);
+/* A failed call as a screen's note: "<what>: not available on this
+ * server yet" when the server lacks the method (-32601), else
+ * "<what>: <the error's message>". */
+void ui_error_note(json_t *error, const char *what, char *buf, size_t n);
 
 /* Hooks the app gives screens. */
 /* Is s still a workspace tab? (A reply for a closed screen is dropped.) */
@@ -129,5 +133,12 @@ void ui_tabs(int y, int x, int w, const char *const *names, int n, int active);
 int ui_screen_text(FILE *out);
 /* A box with a title; returns the inside. */
 rect ui_box(rect r, const char *title, bool focused);
+/* The scroll keys of a text pane `height` rows high over nlines lines: up,
+ * down, page up/down (height - 1 lines, at least 1), first, last move
+ * *scroll; true when a is one of them. The pane's draw clamps *scroll. */
+bool ui_scroll_key(action_id a, int *scroll, int height, int nlines);
+/* Keep *scroll of such a pane within 0 .. nlines - height (0 when the
+ * text fits). */
+void ui_scroll_clamp(int *scroll, int height, int nlines);
 
 #endif

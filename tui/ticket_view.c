@@ -57,15 +57,6 @@ static const char *str(json_t *o, const char *key)
     return v ? v : "";
 }
 
-/* "method not found" (the server has no tickets yet) or the message. */
-static void error_note(json_t *error, const char *what, char *buf, size_t n)
-{
-    if (json_integer_value(json_object_get(error, "code")) == -32601)
-        snprintf(buf, n, "%s: not available on this server yet", what);
-    else
-        snprintf(buf, n, "%s: %s", what, str(error, "message"));
-}
-
 /* A write's answer goes to the screen that asked, if it is still open. */
 typedef struct {
     screen *s;
@@ -150,7 +141,7 @@ static void queue_reply(screen *s, int part, json_t *result, json_t *error)
     st->loading = false;
     app_dirty();
     if (error) {
-        error_note(error, "Tickets", st->note, sizeof st->note);
+        ui_error_note(error, "Tickets", st->note, sizeof st->note);
         table_clear(&st->t);
         json_array_clear(st->items);
         return;
@@ -762,7 +753,7 @@ static void side_reply(screen *s, int part, json_t *result, json_t *error)
     *slot = NULL;
     note[0] = '\0';
     if (error)
-        error_note(error, part == PART_BALANCE ? "balance" : part == PART_CDRS ? "failed calls" : "alerts", note, 120);
+        ui_error_note(error, part == PART_BALANCE ? "balance" : part == PART_CDRS ? "failed calls" : "alerts", note, 120);
     else
         *slot = json_incref(result);
     app_dirty();
@@ -792,7 +783,7 @@ static void detail_reply(screen *s, int part, json_t *result, json_t *error)
     st->loading = false;
     app_dirty();
     if (error) {
-        error_note(error, "Ticket", st->note, sizeof st->note);
+        ui_error_note(error, "Ticket", st->note, sizeof st->note);
         return;
     }
     st->note[0] = '\0';
@@ -898,10 +889,7 @@ static void draw_conversation(detail_state *st, rect r)
     int n = build_conversation(st, r.w, NULL, 0, 0);
     st->conv_lines = n;
     st->conv_h = r.h;
-    if (st->scroll > n - r.h)
-        st->scroll = n - r.h;
-    if (st->scroll < 0)
-        st->scroll = 0;
+    ui_scroll_clamp(&st->scroll, r.h, n);
     conv_line *lines = malloc((size_t)(r.h > 0 ? r.h : 1) * sizeof *lines);
     if (!lines)
         return;
@@ -1366,15 +1354,10 @@ static key_context detail_context(screen *s)
 static bool detail_action(screen *s, action_id a, int h)
 {
     detail_state *st = s->state;
-    int page = st->conv_h > 1 ? st->conv_h - 1 : 1;
     (void)h;
+    if (ui_scroll_key(a, &st->scroll, st->conv_h, st->conv_lines))
+        return true;
     switch (a) {
-    case ACT_UP: st->scroll--; break;
-    case ACT_DOWN: st->scroll++; break;
-    case ACT_PAGE_UP: st->scroll -= page; break;
-    case ACT_PAGE_DOWN: st->scroll += page; break;
-    case ACT_FIRST: st->scroll = 0; break;
-    case ACT_LAST: st->scroll = st->conv_lines; break;
     case ACT_REFRESH:
         st->side_loaded = false;
         detail_load(s);

@@ -184,3 +184,34 @@ int ui_screen_text(FILE *out)
     free(line);
     return ferror(out) ? -1 : 0;
 }
+
+void ui_scroll_clamp(int *scroll, int height, int nlines)
+{
+    if (*scroll > nlines - height)
+        *scroll = nlines - height;
+    if (*scroll < 0)
+        *scroll = 0;
+}
+
+bool ui_scroll_key(action_id a, int *scroll, int height, int nlines)
+{
+    int page = height > 1 ? height - 1 : 1;
+    switch (a) {
+    case ACT_UP: (*scroll)--; return true;
+    case ACT_DOWN: (*scroll)++; return true;
+    case ACT_PAGE_UP: *scroll -= page; return true;
+    case ACT_PAGE_DOWN: *scroll += page; return true;
+    case ACT_FIRST: *scroll = 0; return true;
+    case ACT_LAST: *scroll = nlines; return true;
+    default: return false;
+    }
+}
+
+void ui_error_note(json_t *error, const char *what, char *buf, size_t n)
+{
+    const char *message = json_string_value(json_object_get(error, "message"));
+    if (json_integer_value(json_object_get(error, "code")) == -32601)
+        snprintf(buf, n, "%s: not available on this server yet", what);
+    else
+        snprintf(buf, n, "%s: %s", what, message ? message : "");
+}

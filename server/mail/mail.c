@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -47,21 +48,6 @@ static struct {
 
 /* ---- the outbox ---- */
 
-static int mkdir_p(const char *dir)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0750) && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(path, 0750) && errno != EEXIST ? -1 : 0;
-}
-
 /* Write text to dir/job-<id>.eml (through a temporary file and a rename,
  * so a reader never sees half a message). 0, or -1 with detail set. */
 static int outbox_write(long long id, const char *text, char *detail, size_t n)
@@ -69,7 +55,7 @@ static int outbox_write(long long id, const char *text, char *detail, size_t n)
     char tmp[1200], path[1200];
     snprintf(tmp, sizeof tmp, "%s/.job-%lld.eml.tmp", mail.outbox, id);
     snprintf(path, sizeof path, "%s/job-%lld.eml", mail.outbox, id);
-    if (mkdir_p(mail.outbox)) {
+    if (fs_mkdir_p(mail.outbox, 0750)) {
         snprintf(detail, n, "outbox: cannot create %s: %s", mail.outbox, strerror(errno));
         return -1;
     }

@@ -338,17 +338,26 @@ size_t kpi_snapshot(kpi_table *k, kpi_scope kind, kpi_window w, int64_t now, kpi
     return n;
 }
 
+/* Scope id of kind, slid to now in window w, with its shard locked (*sh:
+ * the caller unlocks it), or NULL (the shard still locked) when unknown. */
+static scope *lock_scope(kpi_table *k, kpi_scope kind, const char *id, kpi_window w, int64_t now, shard **sh)
+{
+    uint32_t h = hash_id(id);
+    *sh = shard_of(k, kind, h);
+    pthread_mutex_lock(&(*sh)->mu);
+    scope *s = find(*sh, id, h);
+    if (s)
+        slide(s, w, now);
+    return s;
+}
+
 void kpi_get(kpi_table *k, kpi_scope kind, const char *id, kpi_window w, int64_t now, kpi_counts *out)
 {
     memset(out, 0, sizeof *out);
-    uint32_t h = hash_id(id);
-    shard *sh = shard_of(k, kind, h);
-    pthread_mutex_lock(&sh->mu);
-    scope *s = find(sh, id, h);
-    if (s) {
-        slide(s, w, now);
+    shard *sh;
+    scope *s = lock_scope(k, kind, id, w, now, &sh);
+    if (s)
         *out = s->total[w];
-    }
     pthread_mutex_unlock(&sh->mu);
 }
 
@@ -374,12 +383,9 @@ size_t kpi_series(kpi_table *k, kpi_scope kind, const char *id, kpi_window w, in
     memset(out, 0, m * sizeof *out);
     if (!m || !id[0] || strlen(id) > KPI_ID_MAX)
         return m;
-    uint32_t h = hash_id(id);
-    shard *sh = shard_of(k, kind, h);
-    pthread_mutex_lock(&sh->mu);
-    scope *s = find(sh, id, h);
+    shard *sh;
+    scope *s = lock_scope(k, kind, id, w, now, &sh);
     if (s) {
-        slide(s, w, now);
         const bucket *b = &s->b[ring_first[w]];
         int64_t head = s->head[w];
         for (size_t i = 0; i < m; i++) {

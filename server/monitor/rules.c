@@ -441,6 +441,20 @@ static rule_def *rule_by_id(long long id)
     return NULL;
 }
 
+/* Room for item n of an array of cap items of size bytes (the capacity
+ * doubles, from first): the array, perhaps moved, or NULL when out of
+ * memory (the old one and *cap unchanged). */
+static void *reserve(void *items, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(items, c * size);
+    if (p)
+        *cap = c;
+    return p;
+}
+
 static eval_state *state_of(long long rule_id, const char *scope_id, bool create)
 {
     for (size_t i = 0; i < nstates; i++)
@@ -448,14 +462,10 @@ static eval_state *state_of(long long rule_id, const char *scope_id, bool create
             return &states[i];
     if (!create)
         return NULL;
-    if (nstates == capstates) {
-        size_t cap = capstates ? capstates * 2 : 64;
-        eval_state *n = realloc(states, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        states = n;
-        capstates = cap;
-    }
+    eval_state *n = reserve(states, nstates, &capstates, sizeof *states, 64);
+    if (!n)
+        return NULL;
+    states = n;
     eval_state *s = &states[nstates++];
     memset(s, 0, sizeof *s);
     s->rule_id = rule_id;
@@ -552,14 +562,10 @@ static baseline *baseline_of(PGconn *db, int scope, const char *scope_id, int me
     if (b && now - b->loaded_at < BASELINE_TTL_USEC)
         return b;
     if (!b) {
-        if (nbaselines == capbaselines) {
-            size_t cap = capbaselines ? capbaselines * 2 : 16;
-            baseline *n = realloc(baselines, cap * sizeof *n);
-            if (!n)
-                return NULL;
-            baselines = n;
-            capbaselines = cap;
-        }
+        baseline *n = reserve(baselines, nbaselines, &capbaselines, sizeof *baselines, 16);
+        if (!n)
+            return NULL;
+        baselines = n;
         b = &baselines[nbaselines++];
         b->scope = scope;
         b->metric = metric;

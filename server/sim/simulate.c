@@ -111,67 +111,69 @@ static bool digits_only(const char *s)
     return true;
 }
 
-static int parse_ingress(json_t *a, sim_scenario *sc, char *err, size_t errlen)
+typedef int (*entry_parser)(json_t *e, sim_scenario *sc, const char *path, char *err, size_t errlen);
+
+/* A top-level list of the scenario: an array of 1 to SIM_MAX_ITEMS
+ * objects, each handed to parse with the path ("name[i].") its fields'
+ * errors start with. */
+static int parse_list(json_t *a, const char *name, entry_parser parse, sim_scenario *sc, char *err, size_t errlen)
 {
     if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > SIM_MAX_ITEMS)
-        return FAIL("ingress must be an array of 1 to %d entries", SIM_MAX_ITEMS);
+        return FAIL("%s must be an array of 1 to %d entries", name, SIM_MAX_ITEMS);
     size_t i;
     json_t *e;
     json_array_foreach(a, i, e) {
         char path[48];
-        snprintf(path, sizeof path, "ingress[%zu].", i);
-        sim_ingress *g = &sc->ingress[sc->ningress++];
+        snprintf(path, sizeof path, "%s[%zu].", name, i);
         if (!json_is_object(e))
-            return FAIL("ingress[%zu] must be an object", i);
-        bool svc = json_object_get(e, "service") != NULL;
-        if (ref(e, svc ? "service" : "interconnect", &g->ref, path, err, errlen))
+            return FAIL("%s[%zu] must be an object", name, i);
+        if (parse(e, sc, path, err, errlen))
             return -1;
-        if (svc && !json_is_integer(g->ref))
-            return FAIL("%sservice must be a service id (service names are not unique)", path);
-        if (num(e, "weight", 0.000001, 1e6, 1, &g->weight, path, err, errlen))
-            return -1;
-        json_t *tp = json_object_get(e, "tech_prefix");
-        if (tp && (!json_is_string(tp) || json_string_length(tp) < 1 || json_string_length(tp) > 16))
-            return FAIL("%stech_prefix must be 1 to 16 characters", path);
-        if (tp)
-            snprintf(g->tech_prefix, sizeof g->tech_prefix, "%s", json_string_value(tp));
-        /* service: interconnect and prefix resolved at start (sim_run) */
-        g->id = svc ? -(long long)json_integer_value(g->ref) : 0;
     }
     return 0;
 }
 
-static int parse_destinations(json_t *a, sim_scenario *sc, char *err, size_t errlen)
+static int parse_ingress(json_t *e, sim_scenario *sc, const char *path, char *err, size_t errlen)
 {
-    if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > SIM_MAX_ITEMS)
-        return FAIL("destinations must be an array of 1 to %d entries", SIM_MAX_ITEMS);
-    size_t i;
-    json_t *e;
-    json_array_foreach(a, i, e) {
-        char path[48];
-        snprintf(path, sizeof path, "destinations[%zu].", i);
-        sim_destination *d = &sc->dest[sc->ndest++];
-        if (!json_is_object(e))
-            return FAIL("destinations[%zu] must be an object", i);
-        json_t *name = json_object_get(e, "name");
-        snprintf(d->name, sizeof d->name, "%s", json_is_string(name) ? json_string_value(name) : "");
-        json_t *ps = json_object_get(e, "prefixes");
-        if (!json_is_array(ps) || json_array_size(ps) < 1 || json_array_size(ps) > 8)
-            return FAIL("%sprefixes must be an array of 1 to 8 prefixes", path);
-        size_t k;
-        json_t *p;
-        json_array_foreach(ps, k, p) {
-            if (!json_is_string(p) || json_string_length(p) > 15 || !digits_only(json_string_value(p)))
-                return FAIL("%sprefixes[%zu] must be 1 to 15 digits", path, k);
-            snprintf(d->prefixes[d->nprefixes++], sizeof d->prefixes[0], "%s", json_string_value(p));
-        }
-        double digits, w;
-        if (num(e, "digits", 4, 15, 12, &digits, path, err, errlen) ||
-            num(e, "weight", 0.000001, 1e6, 1, &w, path, err, errlen))
-            return -1;
-        d->digits = (int)digits;
-        d->weight = w;
+    sim_ingress *g = &sc->ingress[sc->ningress++];
+    bool svc = json_object_get(e, "service") != NULL;
+    if (ref(e, svc ? "service" : "interconnect", &g->ref, path, err, errlen))
+        return -1;
+    if (svc && !json_is_integer(g->ref))
+        return FAIL("%sservice must be a service id (service names are not unique)", path);
+    if (num(e, "weight", 0.000001, 1e6, 1, &g->weight, path, err, errlen))
+        return -1;
+    json_t *tp = json_object_get(e, "tech_prefix");
+    if (tp && (!json_is_string(tp) || json_string_length(tp) < 1 || json_string_length(tp) > 16))
+        return FAIL("%stech_prefix must be 1 to 16 characters", path);
+    if (tp)
+        snprintf(g->tech_prefix, sizeof g->tech_prefix, "%s", json_string_value(tp));
+    /* service: interconnect and prefix resolved at start (sim_run) */
+    g->id = svc ? -(long long)json_integer_value(g->ref) : 0;
+    return 0;
+}
+
+static int parse_destination(json_t *e, sim_scenario *sc, const char *path, char *err, size_t errlen)
+{
+    sim_destination *d = &sc->dest[sc->ndest++];
+    json_t *name = json_object_get(e, "name");
+    snprintf(d->name, sizeof d->name, "%s", json_is_string(name) ? json_string_value(name) : "");
+    json_t *ps = json_object_get(e, "prefixes");
+    if (!json_is_array(ps) || json_array_size(ps) < 1 || json_array_size(ps) > 8)
+        return FAIL("%sprefixes must be an array of 1 to 8 prefixes", path);
+    size_t k;
+    json_t *p;
+    json_array_foreach(ps, k, p) {
+        if (!json_is_string(p) || json_string_length(p) > 15 || !digits_only(json_string_value(p)))
+            return FAIL("%sprefixes[%zu] must be 1 to 15 digits", path, k);
+        snprintf(d->prefixes[d->nprefixes++], sizeof d->prefixes[0], "%s", json_string_value(p));
     }
+    double digits, w;
+    if (num(e, "digits", 4, 15, 12, &digits, path, err, errlen) ||
+        num(e, "weight", 0.000001, 1e6, 1, &w, path, err, errlen))
+        return -1;
+    d->digits = (int)digits;
+    d->weight = w;
     return 0;
 }
 
@@ -196,60 +198,50 @@ static int parse_acd(json_t *e, sim_supplier *s, const char *path, char *err, si
            num(acd, "sigma", 0.05, 3, 1.0, &s->acd_sigma, sub, err, errlen);
 }
 
-static int parse_suppliers(json_t *a, sim_scenario *sc, char *err, size_t errlen)
+static int parse_supplier(json_t *e, sim_scenario *sc, const char *path, char *err, size_t errlen)
 {
-    if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > SIM_MAX_ITEMS)
-        return FAIL("suppliers must be an array of 1 to %d entries", SIM_MAX_ITEMS);
-    size_t i;
-    json_t *e;
-    json_array_foreach(a, i, e) {
-        char path[48];
-        snprintf(path, sizeof path, "suppliers[%zu].", i);
-        sim_supplier *s = &sc->sup[sc->nsup++];
-        if (!json_is_object(e))
-            return FAIL("suppliers[%zu] must be an object", i);
-        if (ref(e, "interconnect", &s->ref, path, err, errlen) ||
-            num(e, "weight", 0.000001, 1e6, 1, &s->weight, path, err, errlen) ||
-            num(e, "asr", 0, 1, NAN, &s->asr, path, err, errlen) || parse_acd(e, s, path, err, errlen))
+    sim_supplier *s = &sc->sup[sc->nsup++];
+    if (ref(e, "interconnect", &s->ref, path, err, errlen) ||
+        num(e, "weight", 0.000001, 1e6, 1, &s->weight, path, err, errlen) ||
+        num(e, "asr", 0, 1, NAN, &s->asr, path, err, errlen) || parse_acd(e, s, path, err, errlen))
+        return -1;
+    json_t *pdd = json_object_get(e, "pdd_ms");
+    s->pdd_mean = 2500;
+    s->pdd_spread = 800;
+    if (pdd) {
+        char sub[128];
+        snprintf(sub, sizeof sub, "%spdd_ms.", path);
+        if (!json_is_object(pdd))
+            return FAIL("%spdd_ms must be {mean, spread}", path);
+        if (num(pdd, "mean", 0, 60000, NAN, &s->pdd_mean, sub, err, errlen) ||
+            num(pdd, "spread", 0, 60000, 0, &s->pdd_spread, sub, err, errlen))
             return -1;
-        json_t *pdd = json_object_get(e, "pdd_ms");
-        s->pdd_mean = 2500;
-        s->pdd_spread = 800;
-        if (pdd) {
-            char sub[128];
-            snprintf(sub, sizeof sub, "%spdd_ms.", path);
-            if (!json_is_object(pdd))
-                return FAIL("%spdd_ms must be {mean, spread}", path);
-            if (num(pdd, "mean", 0, 60000, NAN, &s->pdd_mean, sub, err, errlen) ||
-                num(pdd, "spread", 0, 60000, 0, &s->pdd_spread, sub, err, errlen))
-                return -1;
-        }
-        json_t *fc = json_object_get(e, "failures");
-        if (!fc) {
-            static const sim_cause dflt[] = { { 486, 30 }, { 17, 10 }, { 480, 20 }, { 487, 15 },
-                                              { 503, 15 }, { 34, 5 }, { 404, 5 } };
-            memcpy(s->causes, dflt, sizeof dflt);
-            s->ncauses = (int)(sizeof dflt / sizeof dflt[0]);
-            continue;
-        }
-        if (!json_is_array(fc) || json_array_size(fc) < 1 || json_array_size(fc) > 16)
-            return FAIL("%sfailures must be an array of 1 to 16 {cause, weight}", path);
-        size_t k;
-        json_t *f;
-        json_array_foreach(fc, k, f) {
-            char sub[128];
-            snprintf(sub, sizeof sub, "%sfailures[%zu].", path, k);
-            double cause, w;
-            json_t *cv = json_object_get(f, "cause");
-            if (!json_is_integer(cv))
-                return FAIL("%scause must be a Q.850 cause (1..127) or a SIP code (300..699)", sub);
-            if (num(f, "cause", 1, 699, NAN, &cause, sub, err, errlen) ||
-                num(f, "weight", 0.000001, 1e6, 1, &w, sub, err, errlen))
-                return -1;
-            if ((cause > 127 && cause < 300) || cause == 16)
-                return FAIL("%scause must be a Q.850 cause (1..127, not 16) or a SIP failure code (300..699)", sub);
-            s->causes[s->ncauses++] = (sim_cause){ (int)cause, w };
-        }
+    }
+    json_t *fc = json_object_get(e, "failures");
+    if (!fc) {
+        static const sim_cause dflt[] = { { 486, 30 }, { 17, 10 }, { 480, 20 }, { 487, 15 },
+                                          { 503, 15 }, { 34, 5 }, { 404, 5 } };
+        memcpy(s->causes, dflt, sizeof dflt);
+        s->ncauses = (int)(sizeof dflt / sizeof dflt[0]);
+        return 0;
+    }
+    if (!json_is_array(fc) || json_array_size(fc) < 1 || json_array_size(fc) > 16)
+        return FAIL("%sfailures must be an array of 1 to 16 {cause, weight}", path);
+    size_t k;
+    json_t *f;
+    json_array_foreach(fc, k, f) {
+        char sub[128];
+        snprintf(sub, sizeof sub, "%sfailures[%zu].", path, k);
+        double cause, w;
+        json_t *cv = json_object_get(f, "cause");
+        if (!json_is_integer(cv))
+            return FAIL("%scause must be a Q.850 cause (1..127) or a SIP code (300..699)", sub);
+        if (num(f, "cause", 1, 699, NAN, &cause, sub, err, errlen) ||
+            num(f, "weight", 0.000001, 1e6, 1, &w, sub, err, errlen))
+            return -1;
+        if ((cause > 127 && cause < 300) || cause == 16)
+            return FAIL("%scause must be a Q.850 cause (1..127, not 16) or a SIP failure code (300..699)", sub);
+        s->causes[s->ncauses++] = (sim_cause){ (int)cause, w };
     }
     return 0;
 }
@@ -313,9 +305,9 @@ int sim_scenario_parse(json_t *doc, sim_scenario *sc, char *err, size_t errlen)
         return FAIL("caller_prefix must be 1 to 8 digits");
     snprintf(sc->caller_prefix, sizeof sc->caller_prefix, "%s", cp ? json_string_value(cp) : "1212555");
     if (num(doc, "calls_per_second", 0.01, 10000, NAN, &sc->cps, "", err, errlen) ||
-        parse_ingress(json_object_get(doc, "ingress"), sc, err, errlen) ||
-        parse_destinations(json_object_get(doc, "destinations"), sc, err, errlen) ||
-        parse_suppliers(json_object_get(doc, "suppliers"), sc, err, errlen) ||
+        parse_list(json_object_get(doc, "ingress"), "ingress", parse_ingress, sc, err, errlen) ||
+        parse_list(json_object_get(doc, "destinations"), "destinations", parse_destination, sc, err, errlen) ||
+        parse_list(json_object_get(doc, "suppliers"), "suppliers", parse_supplier, sc, err, errlen) ||
         parse_events(json_object_get(doc, "events"), sc, err, errlen))
         return -1;
     sc->doc = json_incref(doc);

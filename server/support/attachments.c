@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "support.h"
 #include "../audit/audit.h"
 #include "../auth/secret.h"
@@ -54,22 +55,6 @@ static bool type_allowed(const char *list, const char *type)
         p += n;
     }
     return false;
-}
-
-/* mkdir -p of the attachment directory. */
-static int ensure_dir(const char *dir)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0750) && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(path, 0750) && errno != EEXIST ? -1 : 0;
 }
 
 static void hex(const unsigned char *in, size_t n, char *out)
@@ -220,7 +205,7 @@ int ticket_attach(rpc_call *c)
     }
 
     char token[65], ignored[65], sha[65], path[1200];
-    if (token_new(token, ignored) || ensure_dir(c->cfg->attachment_dir)) {
+    if (token_new(token, ignored) || fs_mkdir_p(c->cfg->attachment_dir, 0750)) {
         free(bytes);
         return rpc_fail(c, RPC_INTERNAL_ERROR, "cannot store the attachment");
     }

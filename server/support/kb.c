@@ -1,12 +1,13 @@
 /*
  * kb.c: the knowledge-base methods (kb.h; docs/kb.md).
  *
- * Articles are records (server/rpc/record.h) with handlers of their own
- * for one rule the generic entity handlers do not have: what a customer
- * may read depends on the article (published and public), not on a
- * carrier. Search runs in PostgreSQL: the GIN index finds the matching
- * rows, ts_rank_cd orders them, and ts_headline, the costly part, runs
- * only on the rows of the page.
+ * Articles are entity records (server/rpc/entity.h): create, update and
+ * delete are the generic handlers; get and list have handlers of their
+ * own for one rule the generic ones do not have: what a customer may read
+ * depends on the article (published and public), not on a carrier.
+ * Search runs in PostgreSQL: the GIN index finds the matching rows,
+ * ts_rank_cd orders them, and ts_headline, the costly part, runs only on
+ * the rows of the page.
  */
 #include "kb.h"
 
@@ -15,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../rpc/list.h"
-#include "../rpc/record.h"
+#include "../rpc/entity.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -33,6 +33,8 @@ static const record_column kb_columns[] = {
     { "tags", "tags", COL_TEXT_ARRAY },
     { "state", "state", COL_TEXT },
     { "audience", "audience", COL_TEXT },
+    { "author_id", "author_id", COL_BIGINT }, /* set by kb_prepare on create, not by clients */
+    { "author", "author", COL_TEXT },
     { NULL },
 };
 
@@ -87,23 +89,22 @@ static int check_fields(rpc_call *c)
     return c->err_code ? -1 : 0;
 }
 
-/* ---- create / get / update / delete ---- */
+/* ---- create / get / update / delete ----
+ * create, update and delete are the generic entity handlers
+ * (server/rpc/entity.h) with kb_prepare for the rules above; get has a
+ * customer scope of its own (published public articles, not a carrier). */
 
-static int kb_create(rpc_call *c)
+/* The checks above, and on create the author (server-set: the article's
+ * author columns are not in the method's field table). */
+static int kb_prepare(rpc_call *c, json_t *before)
 {
     if (check_fields(c))
         return -1;
-    char author_id[24];
-    snprintf(author_id, sizeof author_id, "%lld", c->session->user_id);
-    const char *cols[] = { "author_id", "author" };
-    const char *vals[] = { c->session->user_id > 0 ? author_id : NULL, c->session->username };
-    long long id = record_insert(c, &kb_record, c->params, cols, vals, 2);
-    json_t *after = id > 0 ? record_get(c, &kb_record, id, NULL, NULL) : NULL;
-    if (!after || record_changed(c, &kb_record, "create", id, NULL, after, 0)) {
-        json_decref(after);
-        return -1;
+    if (!before) {
+        json_object_set_new(c->params, "author_id",
+                            c->session->user_id > 0 ? json_integer(c->session->user_id) : json_null());
+        json_object_set_new(c->params, "author", json_string(c->session->username));
     }
-    c->result = after;
     return 0;
 }
 
@@ -113,40 +114,6 @@ static int kb_get(rpc_call *c)
     c->result = is_customer(c) ? record_get(c, &kb_record, id, CUSTOMER_SCOPE(2), "public")
                                : record_get(c, &kb_record, id, NULL, NULL);
     return c->result ? 0 : -1;
-}
-
-static int kb_update(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    if (check_fields(c) || record_lock(c, &kb_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &kb_record, id, NULL, NULL), *after = NULL;
-    int rc = -1;
-    if (!before || record_update(c, &kb_record, id, c->params))
-        goto out;
-    after = record_get(c, &kb_record, id, NULL, NULL);
-    if (!after || record_changed(c, &kb_record, "update", id, before, after, 0))
-        goto out;
-    c->result = json_incref(after);
-    rc = 0;
-out:
-    json_decref(before);
-    json_decref(after);
-    return rc;
-}
-
-static int kb_delete(rpc_call *c)
-{
-    long long id = rpc_int(c, "id", 0);
-    if (record_lock(c, &kb_record, id, rpc_int(c, "version", 0)))
-        return -1;
-    json_t *before = record_get(c, &kb_record, id, NULL, NULL);
-    int rc = before && !record_soft_delete(c, &kb_record, id) &&
-             !record_changed(c, &kb_record, "delete", id, before, NULL, 0) ? 0 : -1;
-    json_decref(before);
-    if (rc == 0)
-        c->result = json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1);
-    return rc;
 }
 
 /* ---- kb.article.list ---- */
@@ -180,6 +147,8 @@ static const list_spec kb_list_spec = {
     .default_sort = "-updated_at",
     .filters = kb_filters,
 };
+
+static const entity_kind kb_kind = { &kb_record, &kb_list_spec, NULL, CUSTOMER_NONE, kb_prepare };
 
 static int kb_list(rpc_call *c)
 {
@@ -334,10 +303,10 @@ static const rpc_field suggest_params[] = {
 };
 
 const rpc_method kb_methods[] = {
-    { "kb.article.create", kb_create, KB_WRITERS, RPC_MUTATES, create_params },
+    { "kb.article.create", entity_create, KB_WRITERS, RPC_MUTATES, create_params, &kb_kind },
     { "kb.article.get", kb_get, ROLES_ANY, 0, id_params },
-    { "kb.article.update", kb_update, KB_WRITERS, RPC_MUTATES, update_params },
-    { "kb.article.delete", kb_delete, KB_WRITERS, RPC_MUTATES, delete_params },
+    { "kb.article.update", entity_update, KB_WRITERS, RPC_MUTATES, update_params, &kb_kind },
+    { "kb.article.delete", entity_delete, KB_WRITERS, RPC_MUTATES, delete_params, &kb_kind },
     { "kb.article.list", kb_list, ROLES_ANY, 0, list_params },
     { "kb.category.list", kb_categories, ROLES_ANY, 0, NULL },
     { "kb.search", kb_search, ROLES_ANY, 0, search_params },

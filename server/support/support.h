@@ -32,6 +32,10 @@ json_t *ticket_read(rpc_call *c, long long id);
  * (internal notes). 0 or -1. */
 int ticket_announce(rpc_call *c, const ticket_row *t, const char *change, bool staff_only);
 
+/* 1 when user id is an enabled staff user (assignees, team members), 0
+ * when not, -1 with the error set. */
+int support_is_staff(rpc_call *c, long long id);
+
 /* Bump version and updated_at after a change. 0 or -1. */
 int ticket_touch(rpc_call *c, long long id);
 

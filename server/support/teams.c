@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sla.h"
+#include "support.h"
 #include "../rpc/entity.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -83,18 +84,16 @@ static int team_prepare(rpc_call *c, json_t *before)
     json_t *members = json_object_get(c->params, "members"), *m;
     size_t i;
     json_array_foreach(members, i, m) {
-        char field[32], idt[24];
+        char field[32];
         snprintf(field, sizeof field, "members[%zu]", i);
         for (size_t k = 0; k < i; k++)
             if (json_equal(json_array_get(members, k), m))
                 rpc_field_error(c, field, "is listed twice");
-        snprintf(idt, sizeof idt, "%lld", (long long)json_integer_value(m));
-        PGresult *r = rpc_query(c, "SELECT 1 FROM users WHERE id = $1 AND role <> 'customer' AND NOT disabled", 1, idt);
-        if (!r)
+        int staff = support_is_staff(c, (long long)json_integer_value(m));
+        if (staff < 0)
             return -1;
-        if (!PQntuples(r))
+        if (!staff)
             rpc_field_error(c, field, "is not an enabled staff user");
-        PQclear(r);
     }
     return c->err_code ? -1 : 0;
 }

@@ -22,7 +22,7 @@
 #include "strbuf.h"
 #include "../audit/audit.h"
 #include "../jobs/jobs.h"
-#include "../rpc/list.h"
+#include "../rpc/entity.h"
 #include "../system/ticker.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -102,6 +102,26 @@ static void idtext(char *buf, size_t n, long long v)
     snprintf(buf, n, "%lld", v);
 }
 
+/* A write's result, cleared: 0, or -1 when the query failed (error set). */
+static int done(PGresult *r)
+{
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+/* The bigint in the first column of the first row, `none` without rows,
+ * -1 when the query failed (error set). Clears r. */
+static long long first_value(PGresult *r, long long none)
+{
+    if (!r)
+        return -1;
+    long long v = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : none;
+    PQclear(r);
+    return v;
+}
+
 json_t *ticket_read(rpc_call *c, long long id)
 {
     char idt[24], cid[24], sql[4096];
@@ -153,11 +173,7 @@ int ticket_touch(rpc_call *c, long long id)
 {
     char idt[24];
     idtext(idt, sizeof idt, id);
-    PGresult *r = rpc_query(c, "UPDATE tickets SET version = version + 1, updated_at = now() WHERE id = $1", 1, idt);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
+    return done(rpc_query(c, "UPDATE tickets SET version = version + 1, updated_at = now() WHERE id = $1", 1, idt));
 }
 
 int ticket_announce(rpc_call *c, const ticket_row *t, const char *change, bool staff_only)
@@ -342,55 +358,30 @@ static int ticket_resume_clock(rpc_call *c, const ticket_row *t)
 
 /* ---- checks ---- */
 
-/* 1 when id is an enabled staff user, 0 when not, -1 on error. */
-static int is_enabled_staff(rpc_call *c, long long id)
+int support_is_staff(rpc_call *c, long long id)
 {
     char idt[24];
     idtext(idt, sizeof idt, id);
-    PGresult *r = rpc_query(c, "SELECT 1 FROM users WHERE id = $1 AND role <> 'customer' AND NOT disabled", 1, idt);
-    if (!r)
-        return -1;
-    int ok = PQntuples(r) > 0;
-    PQclear(r);
-    return ok;
+    return (int)first_value(
+        rpc_query(c, "SELECT 1 FROM users WHERE id = $1 AND role <> 'customer' AND NOT disabled", 1, idt), 0);
 }
 
 /* A live, enabled staff user (assignees). */
 static int check_staff_user(rpc_call *c, const char *field, long long id)
 {
-    char idt[24];
-    idtext(idt, sizeof idt, id);
-    PGresult *r = rpc_query(c, "SELECT 1 FROM users WHERE id = $1 AND role <> 'customer' AND NOT disabled", 1, idt);
-    if (!r)
+    int staff = support_is_staff(c, id);
+    if (staff < 0)
         return -1;
-    int ok = PQntuples(r);
-    PQclear(r);
-    return ok ? 0 : rpc_field_error(c, field, "is not an enabled staff user");
-}
-
-static int check_exists(rpc_call *c, const char *field, const char *sql, long long id)
-{
-    char idt[24];
-    idtext(idt, sizeof idt, id);
-    PGresult *r = rpc_query(c, sql, 1, idt);
-    if (!r)
-        return -1;
-    int ok = PQntuples(r);
-    PQclear(r);
-    return ok ? 0 : rpc_field_error(c, field, "does not name a live record of the right kind");
+    return staff ? 0 : rpc_field_error(c, field, "is not an enabled staff user");
 }
 
 /* The category id of a name ("" = none), or -1 with a field error. */
 static long long category_id(rpc_call *c, const char *name)
 {
-    PGresult *r = rpc_query(c,
+    long long id = first_value(rpc_query(c,
         "SELECT id FROM ticket_categories WHERE lower(name) = lower($1) AND deleted_at IS NULL"
-        " AND (customer_visible OR $2 = 'f')", 2, name, is_customer(c) ? "t" : "f");
-    if (!r)
-        return -1;
-    long long id = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : -1;
-    PQclear(r);
-    if (id < 0)
+        " AND (customer_visible OR $2 = 'f')", 2, name, is_customer(c) ? "t" : "f"), -1);
+    if (id < 0 && !c->err_code)
         rpc_field_error(c, "category", "is not a ticket category");
     return id;
 }
@@ -401,14 +392,9 @@ static long long team_next_member(rpc_call *c, long long team_id)
 {
     char idt[24];
     idtext(idt, sizeof idt, team_id);
-    PGresult *r = rpc_query(c,
+    return first_value(rpc_query(c,
         "UPDATE support_teams SET rr_cursor = (rr_cursor + 1) % greatest(jsonb_array_length(members), 1)"
-        " WHERE id = $1 AND deleted_at IS NULL RETURNING coalesce((members->>rr_cursor)::bigint, 0)", 1, idt);
-    if (!r)
-        return -1;
-    long long user = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
-    PQclear(r);
-    return user;
+        " WHERE id = $1 AND deleted_at IS NULL RETURNING coalesce((members->>rr_cursor)::bigint, 0)", 1, idt), 0);
 }
 
 /* The first matching assignment rule's team, 0 for none. */
@@ -417,18 +403,27 @@ static long long rule_team(rpc_call *c, long long category, const char *priority
     char cat[24], car[24];
     idtext(cat, sizeof cat, category);
     idtext(car, sizeof car, carrier);
-    PGresult *r = rpc_query(c,
+    return first_value(rpc_query(c,
         "SELECT r.team_id FROM ticket_assignment_rules r JOIN support_teams s ON s.id = r.team_id"
         " AND s.deleted_at IS NULL WHERE r.deleted_at IS NULL"
         " AND (r.category_id IS NULL OR r.category_id = $1::bigint)"
         " AND (r.priority IS NULL OR r.priority = $2)"
         " AND (r.carrier_group_id IS NULL OR r.carrier_group_id = (SELECT group_id FROM carriers WHERE id = $3::bigint))"
-        " ORDER BY r.position, r.id LIMIT 1", 3, cat, priority, car);
-    if (!r)
+        " ORDER BY r.position, r.id LIMIT 1", 3, cat, priority, car), 0);
+}
+
+/* After a write to ticket t: read it again, audit the change from before
+ * (not taken), announce it to the ticket's carrier and make it the
+ * result. 0, or -1 with the error set. */
+static int ticket_changed(rpc_call *c, const ticket_row *t, const char *action, json_t *before)
+{
+    json_t *after = ticket_read(c, t->id);
+    if (!after || audit_record(c, action, "ticket", t->id, before, after) || ticket_announce(c, t, action, false)) {
+        json_decref(after);
         return -1;
-    long long team = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
-    PQclear(r);
-    return team;
+    }
+    c->result = after;
+    return 0;
 }
 
 static int check_tags(rpc_call *c, const char *name);
@@ -456,12 +451,10 @@ static int ticket_create(rpc_call *c)
             return -1;
     } else {
         check_tags(c, "tags");
-        if (carrier)
-            check_exists(c, "carrier_id", "SELECT 1 FROM carriers WHERE id = $1 AND deleted_at IS NULL", carrier);
+        entity_ref(c, "carrier_id", "carriers", NULL, json_object_get(c->params, "carrier_id"));
         if (assignee)
             check_staff_user(c, "assignee_id", assignee);
-        if (team)
-            check_exists(c, "team_id", "SELECT 1 FROM support_teams WHERE id = $1 AND deleted_at IS NULL", team);
+        entity_ref(c, "team_id", "support_teams", NULL, json_object_get(c->params, "team_id"));
     }
     long long category = 0;
     if (rpc_str(c, "category"))
@@ -479,7 +472,7 @@ static int ticket_create(rpc_call *c)
                 return -1;
             break;
         }
-        int staff = is_enabled_staff(c, next);
+        int staff = support_is_staff(c, next);
         if (staff < 0)
             return -1;
         if (staff)
@@ -616,17 +609,9 @@ static const list_filter ticket_filters[] = {
     { NULL },
 };
 
-static const list_spec ticket_list_staff = {
-    .item_sql = ticket_json_staff,
-    .from_sql = "tickets t",
-    .id_sql = "t.id",
-    .sorts = ticket_sorts,
-    .default_sort = "-updated",
-    .filters = ticket_filters,
-};
-
-static const list_spec ticket_list_customer = {
-    .item_sql = ticket_json_customer,
+/* item_sql is the caller's ticket JSON (ticket_json()), sorts
+ * ticket_sorts_q with a full-text filter. */
+static const list_spec ticket_list_spec = {
     .from_sql = "tickets t",
     .id_sql = "t.id",
     .sorts = ticket_sorts,
@@ -726,7 +711,8 @@ static int ticket_list(rpc_call *c)
     json_object_set(params, "filter", rest);
     scope_text = json_dumps(scope, JSON_COMPACT);
     c->params = params;
-    list_spec spec = customer ? ticket_list_customer : ticket_list_staff;
+    list_spec spec = ticket_list_spec;
+    spec.item_sql = ticket_json(c);
     if (json_object_get(scope, "q"))
         spec.sorts = ticket_sorts_q;
     rc = rpc_list(c, &spec, w.buf, scope_text);
@@ -844,8 +830,7 @@ static int ticket_assign(rpc_call *c)
     long long team = rpc_int(c, "team_id", 0);
     if (uid)
         check_staff_user(c, "user_id", uid);
-    if (team)
-        check_exists(c, "team_id", "SELECT 1 FROM support_teams WHERE id = $1 AND deleted_at IS NULL", team);
+    entity_ref(c, "team_id", "support_teams", NULL, json_object_get(c->params, "team_id"));
     if (c->err_code)
         return -1;
     json_t *before = ticket_read(c, t.id);
@@ -855,23 +840,12 @@ static int ticket_assign(rpc_call *c)
     idtext(idt, sizeof idt, t.id);
     idtext(ut, sizeof ut, uid);
     idtext(tt, sizeof tt, team);
-    int rc = -1;
-    json_t *after = NULL;
-    PGresult *r = rpc_query(c,
-        "UPDATE tickets SET assignee_id = nullif($2::bigint, 0),"
-        " team_id = CASE WHEN $3::bigint = 0 THEN team_id ELSE $3::bigint END,"
-        " version = version + 1, updated_at = now() WHERE id = $1", 3, idt, ut, tt);
-    if (!r)
-        goto out;
-    PQclear(r);
-    after = ticket_read(c, t.id);
-    if (!after || audit_record(c, "assign", "ticket", t.id, before, after) || ticket_announce(c, &t, "assign", false))
-        goto out;
-    c->result = json_incref(after);
-    rc = 0;
-out:
+    int rc = done(rpc_query(c,
+                 "UPDATE tickets SET assignee_id = nullif($2::bigint, 0),"
+                 " team_id = CASE WHEN $3::bigint = 0 THEN team_id ELSE $3::bigint END,"
+                 " version = version + 1, updated_at = now() WHERE id = $1", 3, idt, ut, tt)) ||
+                     ticket_changed(c, &t, "assign", before) ? -1 : 0;
     json_decref(before);
-    json_decref(after);
     return rc;
 }
 
@@ -896,34 +870,22 @@ static int ticket_status(rpc_call *c)
     if (!before)
         return -1;
     int rc = -1;
-    json_t *after = NULL;
-    char idt[24];
+    char idt[24], key[64];
     idtext(idt, sizeof idt, t.id);
-    if (!strcmp(t.status, "pending") && ticket_resume_clock(c, &t))
+    snprintf(key, sizeof key, "ticket_resolved:%lld:%lld", t.id, t.version + 1);
+    if ((!strcmp(t.status, "pending") && ticket_resume_clock(c, &t)) ||
+        done(rpc_query(c,
+            "UPDATE tickets SET status = $2,"
+            " paused_at = CASE WHEN $2 = 'pending' THEN now() ELSE NULL END,"
+            " resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 = 'open' THEN NULL ELSE resolved_at END,"
+            " closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,"
+            " version = version + 1, updated_at = now() WHERE id = $1", 2, idt, to)) ||
+        ticket_changed(c, &t, "status", before) ||
+        (!strcmp(to, "resolved") && ticket_email(c, t.id, "ticket_resolved", NULL, key)))
         goto out;
-    PGresult *r = rpc_query(c,
-        "UPDATE tickets SET status = $2,"
-        " paused_at = CASE WHEN $2 = 'pending' THEN now() ELSE NULL END,"
-        " resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 = 'open' THEN NULL ELSE resolved_at END,"
-        " closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,"
-        " version = version + 1, updated_at = now() WHERE id = $1", 2, idt, to);
-    if (!r)
-        goto out;
-    PQclear(r);
-    after = ticket_read(c, t.id);
-    if (!after || audit_record(c, "status", "ticket", t.id, before, after) || ticket_announce(c, &t, "status", false))
-        goto out;
-    if (!strcmp(to, "resolved")) {
-        char key[64];
-        snprintf(key, sizeof key, "ticket_resolved:%lld:%lld", t.id, t.version + 1);
-        if (ticket_email(c, t.id, "ticket_resolved", NULL, key))
-            goto out;
-    }
-    c->result = json_incref(after);
     rc = 0;
 out:
     json_decref(before);
-    json_decref(after);
     return rc;
 }
 
@@ -964,25 +926,15 @@ static int ticket_tag(rpc_call *c)
     }
     char idt[24];
     idtext(idt, sizeof idt, t.id);
-    int rc = -1;
-    json_t *after = NULL;
-    PGresult *r = rpc_query(c,
+    int rc = done(rpc_query(c,
         "UPDATE tickets SET tags = ARRAY(SELECT DISTINCT x FROM unnest(tags || ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) x"
         "   WHERE x <> ALL (ARRAY(SELECT jsonb_array_elements_text($3::jsonb))) ORDER BY 1),"
-        " version = version + 1, updated_at = now() WHERE id = $1", 3, idt, at, rt);
+        " version = version + 1, updated_at = now() WHERE id = $1", 3, idt, at, rt));
     free(at);
     free(rt);
-    if (!r)
-        goto out;
-    PQclear(r);
-    after = ticket_read(c, t.id);
-    if (!after || audit_record(c, "tag", "ticket", t.id, before, after) || ticket_announce(c, &t, "tag", false))
-        goto out;
-    c->result = json_incref(after);
-    rc = 0;
-out:
+    if (rc == 0)
+        rc = ticket_changed(c, &t, "tag", before);
     json_decref(before);
-    json_decref(after);
     return rc;
 }
 
@@ -1006,7 +958,6 @@ static int ticket_update(rpc_call *c)
     idtext(idt, sizeof idt, t.id);
     idtext(ct, sizeof ct, category);
     int rc = -1;
-    json_t *after = NULL;
     const char *priority = rpc_str(c, "priority");
     PGresult *r = rpc_query(c,
         "UPDATE tickets SET subject = coalesce($2, subject), priority = coalesce($3, priority),"
@@ -1022,17 +973,13 @@ static int ticket_update(rpc_call *c)
     int64_t created = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     /* A new priority: new targets, from the ticket's creation. */
-    if (priority && strcmp(priority, json_string_value(json_object_get(before, "priority"))) &&
-        ticket_set_targets(c, t.id, created))
+    if ((priority && strcmp(priority, json_string_value(json_object_get(before, "priority"))) &&
+         ticket_set_targets(c, t.id, created)) ||
+        ticket_changed(c, &t, "update", before))
         goto out;
-    after = ticket_read(c, t.id);
-    if (!after || audit_record(c, "update", "ticket", t.id, before, after) || ticket_announce(c, &t, "update", false))
-        goto out;
-    c->result = json_incref(after);
     rc = 0;
 out:
     json_decref(before);
-    json_decref(after);
     return rc;
 }
 
@@ -1057,22 +1004,11 @@ static int ticket_rate(rpc_call *c)
     char idt[24], score[8];
     idtext(idt, sizeof idt, t.id);
     snprintf(score, sizeof score, "%lld", rpc_int(c, "score", 0));
-    int rc = -1;
-    json_t *after = NULL;
-    PGresult *r = rpc_query(c,
-        "UPDATE tickets SET rating = $2::smallint, rating_comment = $3, rated_at = now(), version = version + 1,"
-        " updated_at = now() WHERE id = $1", 3, idt, score, rpc_str(c, "comment"));
-    if (!r)
-        goto out;
-    PQclear(r);
-    after = ticket_read(c, t.id);
-    if (!after || audit_record(c, "rate", "ticket", t.id, before, after) || ticket_announce(c, &t, "rate", false))
-        goto out;
-    c->result = json_incref(after);
-    rc = 0;
-out:
+    int rc = done(rpc_query(c,
+                 "UPDATE tickets SET rating = $2::smallint, rating_comment = $3, rated_at = now(),"
+                 " version = version + 1, updated_at = now() WHERE id = $1", 3, idt, score, rpc_str(c, "comment"))) ||
+                     ticket_changed(c, &t, "rate", before) ? -1 : 0;
     json_decref(before);
-    json_decref(after);
     return rc;
 }
 

@@ -34,19 +34,6 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
-static void rfc3339(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-}
-
 static json_t *failed_batch(long long egress, int n)
 {
     json_t *batch = json_array();
@@ -78,21 +65,10 @@ static const char *eval = "1000";
 /* Inside a check test (nofork): the harness's helpers assert with check. */
 START_TEST(bench)
 {
-    supplier = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Supplier B", "type",
-                                                           "supplier", "timezone", "UTC", "currencies", "USD")));
-    long long customer = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Customer B",
-                                                                    "type", "customer", "timezone", "UTC",
-                                                                    "currencies", "USD")));
-    long long retail = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Retail B",
-                                                                      "currency", "USD", "direction", "customer")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)retail,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.02\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
-    buy_plan = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Supplier B plan",
-                                                              "currency", "USD", "direction", "supplier")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)buy_plan,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.01\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
+    supplier = carrier_usd(admin, "Supplier B", "supplier");
+    long long customer = carrier_usd(admin, "Customer B", "customer");
+    long long retail = rating_plan_with(admin, "Retail B", "customer", UK_DECK("0.02"));
+    buy_plan = rating_plan_with(admin, "Supplier B plan", "supplier", UK_DECK("0.01"));
     ingress = id_of(ok(admin, "interconnect.create",
                        json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id", (json_int_t)customer, "name", "B-IN",
                                  "direction", "ingress", "currency", "USD", "signalling_ips", "192.0.2.70")));

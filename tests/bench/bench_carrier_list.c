@@ -10,55 +10,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "wsclient.h"
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 static void report(const char *kind, long long *lat, int n)
 {
-    qsort(lat, (size_t)n, sizeof *lat, cmp_ll);
-    printf("%-34s requests=%d p50_us=%lld p90_us=%lld p99_us=%lld max_us=%lld\n", kind, n, lat[n / 2],
-           lat[(int)(n * 0.90)], lat[(int)(n * 0.99)], lat[n - 1]);
+    char line[160];
+    printf("%-34s %s\n", kind, bench_latency(line, sizeof line, lat, n));
 }
 
 int main(int argc, char **argv)
 {
     int port = 7480, requests = 1000;
     const char *user = "admin", *pass = "admin";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--port"))
-            port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--user"))
-            user = argv[i + 1];
-        else if (!strcmp(argv[i], "--password"))
-            pass = argv[i + 1];
-        else if (!strcmp(argv[i], "--requests"))
-            requests = atoi(argv[i + 1]);
-    }
-    wsc *c = wsc_connect("127.0.0.1", port, "/ws", "didtron.v1", 5000);
-    if (!c) {
-        fprintf(stderr, "connect: %s\n", wsc_last_error());
-        return 1;
-    }
-    json_t *r = wsc_call(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass), 10000);
-    if (wsc_error_code(r)) {
-        fprintf(stderr, "login failed\n");
-        return 1;
-    }
-    json_decref(r);
+    for (int i = 1; i + 1 < argc; i += 2)
+        bench_opt(argv[i], argv[i + 1], &port, &user, &pass, &requests);
+    wsc *c = bench_session(port, user, pass);
+    json_t *r;
     static const char *const types[] = { "customer", "supplier", "bilateral" };
     static const char *const sorts[] = { "name", "-name", "-created_at", "credit_limit" };
     static const char *const words[] = { "tel", "net", "voice", "7" };
@@ -69,9 +37,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < requests; i++) {
         json_t *p = json_pack("{s:{s:s, s:s}, s:s, s:i}", "filter", "type", types[i % 3], "q", words[i % 4], "sort",
                               sorts[i % 4], "limit", 50);
-        long long t0 = now_us();
+        long long t0 = bench_now_us();
         r = wsc_call(c, "carrier.list", p, 10000);
-        long long t1 = now_us();
+        long long t1 = bench_now_us();
         if (wsc_error_code(r)) {
             errors++;
             json_decref(r);
@@ -85,9 +53,9 @@ int main(int argc, char **argv)
             json_t *q = json_pack("{s:{s:s, s:s}, s:s, s:i, s:O}", "filter", "type", types[i % 3], "q", words[i % 4],
                                   "sort", sorts[i % 4], "limit", 50, "cursor", cursor);
             json_decref(r);
-            t0 = now_us();
+            t0 = bench_now_us();
             r = wsc_call(c, "carrier.list", q, 10000);
-            t1 = now_us();
+            t1 = bench_now_us();
             if (wsc_error_code(r))
                 errors++;
             else

@@ -12,28 +12,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "wsclient.h"
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 static void report(const char *kind, long long *lat, int n, long long hits)
 {
-    qsort(lat, (size_t)n, sizeof *lat, cmp_ll);
-    printf("%-22s requests=%d p50_us=%lld p90_us=%lld p99_us=%lld max_us=%lld hits_avg=%.1f\n", kind, n, lat[n / 2],
-           lat[(int)(n * 0.90)], lat[(int)(n * 0.99)], lat[n - 1], (double)hits / n);
+    char line[160];
+    printf("%-22s %s hits_avg=%.1f\n", kind, bench_latency(line, sizeof line, lat, n), (double)hits / n);
+}
+
+/* One call, timed: its latency into lat[*n] and the items it found into
+ * *hits, or one more error. */
+static void timed(wsc *c, const char *method, json_t *params, long long *lat, int *n, long long *hits, int *errors)
+{
+    long long t0 = bench_now_us();
+    json_t *r = wsc_call(c, method, params, 60000);
+    long long t1 = bench_now_us();
+    if (wsc_error_code(r) || !r) {
+        (*errors)++;
+    } else {
+        lat[(*n)++] = t1 - t0;
+        *hits += (long long)json_array_size(json_object_get(wsc_result(r), "items"));
+    }
+    json_decref(r);
 }
 
 /* the same words kb_search.sh builds articles from */
@@ -50,31 +51,13 @@ int main(int argc, char **argv)
 {
     int port = 7480, requests = 2000;
     const char *user = "admin", *pass = "admin";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--port"))
-            port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--user"))
-            user = argv[i + 1];
-        else if (!strcmp(argv[i], "--password"))
-            pass = argv[i + 1];
-        else if (!strcmp(argv[i], "--requests"))
-            requests = atoi(argv[i + 1]);
-    }
+    for (int i = 1; i + 1 < argc; i += 2)
+        bench_opt(argv[i], argv[i + 1], &port, &user, &pass, &requests);
     if (requests < 10) {
         fprintf(stderr, "usage: bench_kb_search --port P --user U --password W [--requests N >= 10]\n");
         return 2;
     }
-    wsc *c = wsc_connect("127.0.0.1", port, "/ws", "didtron.v1", 5000);
-    if (!c) {
-        fprintf(stderr, "connect: %s\n", wsc_last_error());
-        return 1;
-    }
-    json_t *r = wsc_call(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass), 10000);
-    if (wsc_error_code(r)) {
-        fprintf(stderr, "login failed\n");
-        return 1;
-    }
-    json_decref(r);
+    wsc *c = bench_session(port, user, pass);
 
     unsigned seed = 7;
     long long *lat = calloc((size_t)requests, sizeof *lat);
@@ -100,16 +83,7 @@ int main(int argc, char **argv)
             params = json_pack("{s:s, s:s}", "q", q, "category", categories[rand_r(&seed) % 6]);
         else
             params = json_pack("{s:s}", "q", q);
-        long long t0 = now_us();
-        r = wsc_call(c, "kb.search", params, 60000);
-        long long t1 = now_us();
-        if (wsc_error_code(r) || !r) {
-            errors++;
-        } else {
-            lat[n++] = t1 - t0;
-            hits += (long long)json_array_size(json_object_get(wsc_result(r), "items"));
-        }
-        json_decref(r);
+        timed(c, "kb.search", params, lat, &n, &hits, &errors);
     }
     if (n)
         report("kb.search", lat, n, hits);
@@ -123,16 +97,7 @@ int main(int argc, char **argv)
             strcat(text, " ");
             strcat(text, w % 3 ? words[rand_r(&seed) % NWORDS] : "the");
         }
-        long long t0 = now_us();
-        r = wsc_call(c, "kb.suggest", json_pack("{s:s}", "text", text), 60000);
-        long long t1 = now_us();
-        if (wsc_error_code(r) || !r) {
-            errors++;
-        } else {
-            lat[n++] = t1 - t0;
-            hits += (long long)json_array_size(json_object_get(wsc_result(r), "items"));
-        }
-        json_decref(r);
+        timed(c, "kb.suggest", json_pack("{s:s}", "text", text), lat, &n, &hits, &errors);
     }
     if (n)
         report("kb.suggest", lat, n, hits);

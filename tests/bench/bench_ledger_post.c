@@ -16,9 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "wsclient.h"
+#include "bench_util.h"
 
 #define MAX_DEPTH 16
 
@@ -38,19 +37,6 @@ typedef struct {
     size_t nlat, cap;
     char first_error[200];
 } worker;
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
 
 static long long send_one(wsc *c, worker *w, long long seq)
 {
@@ -84,12 +70,12 @@ static void *run_worker(void *arg)
     long long ids[MAX_DEPTH], sent_at[MAX_DEPTH], seq = 0;
     int head = 0, inflight = 0;
     for (; inflight < opt.depth; inflight++) {
-        sent_at[inflight] = now_us();
+        sent_at[inflight] = bench_now_us();
         ids[inflight] = send_one(c, w, seq++);
     }
     while (inflight) {
         r = wsc_wait_response(c, ids[head], 30000);
-        long long t = now_us();
+        long long t = bench_now_us();
         if (!r) {
             snprintf(w->first_error, sizeof w->first_error, "no reply");
             w->errors++;
@@ -112,7 +98,7 @@ static void *run_worker(void *arg)
         }
         json_decref(r);
         if (t < opt.t_end) {
-            sent_at[head] = now_us();
+            sent_at[head] = bench_now_us();
             ids[head] = send_one(c, w, seq++);
         } else {
             inflight--;
@@ -154,7 +140,7 @@ int main(int argc, char **argv)
         return 2;
     }
     worker *w = calloc((size_t)opt.connections, sizeof *w);
-    long long t0 = now_us();
+    long long t0 = bench_now_us();
     opt.t_end = t0 + (long long)(opt.duration * 1e6);
     for (int i = 0; i < opt.connections; i++) {
         w[i].index = i;
@@ -170,7 +156,7 @@ int main(int argc, char **argv)
         errors += w[i].errors;
         n += w[i].nlat;
     }
-    double secs = (double)(now_us() - t0) / 1e6;
+    double secs = (double)(bench_now_us() - t0) / 1e6;
     long long *lat = malloc((n ? n : 1) * sizeof *lat);
     size_t k = 0;
     for (int i = 0; i < opt.connections; i++) {
@@ -178,7 +164,7 @@ int main(int argc, char **argv)
         k += w[i].nlat;
         free(w[i].lat);
     }
-    qsort(lat, n, sizeof *lat, cmp_ll);
+    qsort(lat, n, sizeof *lat, bench_cmp_ll);
     printf("connections=%d depth=%d journals=%lld errors=%lld seconds=%.2f journals_per_s=%.0f"
            " p50_us=%lld p99_us=%lld max_us=%lld\n",
            opt.connections, opt.depth, ok, errors, secs, (double)ok / secs, n ? lat[n / 2] : 0,

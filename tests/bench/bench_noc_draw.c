@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "noc_view.h"
 #include "routing_view.h"
 #include "theme.h"
@@ -43,24 +43,10 @@ void resume_ask(long long interconnect_id, const char *name, json_t *pause)
     (void)interconnect_id, (void)name, (void)pause;
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void report(const char *what, int n, int frames, long long *ns)
 {
-    qsort(ns, (size_t)frames, sizeof *ns, cmp);
-    printf("%s suppliers=%d frames=%d p50_us=%.1f p99_us=%.1f max_us=%.1f\n", what, n, frames, ns[frames / 2] / 1000.0,
-           ns[(int)(frames * 0.99)] / 1000.0, ns[frames - 1] / 1000.0);
+    char line[128];
+    printf("%s suppliers=%d %s\n", what, n, bench_frame_times(line, sizeof line, ns, frames));
 }
 
 int main(int argc, char **argv)
@@ -104,18 +90,18 @@ int main(int argc, char **argv)
         /* one message's worth: every item's ASR moves a little */
         json_t *it = json_array_get(items, (size_t)(f % n));
         json_object_set_new(it, "asr", json_real((f % 100) / 100.0));
-        long long t0 = now_ns();
+        long long t0 = bench_now_ns();
         noc_view_set_items(s, items);
-        ns[f] = now_ns() - t0;
+        ns[f] = bench_now_ns() - t0;
     }
     report("noc_rebuild", n, frames, ns);
     for (int f = 0; f < frames; f++) {
-        long long t0 = now_ns();
+        long long t0 = bench_now_ns();
         s->ops->action(s, (f % 50) < 25 ? ACT_DOWN : ACT_UP, r.h);
         erase();
         s->ops->draw(s, r);
         refresh();
-        ns[f] = now_ns() - t0;
+        ns[f] = bench_now_ns() - t0;
     }
     report("noc_draw", n, frames, ns);
     s->ops->destroy(s);

@@ -13,28 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "wsclient.h"
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 static void report(const char *kind, long long *lat, int n)
 {
-    qsort(lat, (size_t)n, sizeof *lat, cmp_ll);
-    printf("%-34s requests=%d p50_us=%lld p90_us=%lld p99_us=%lld max_us=%lld\n", kind, n, lat[n / 2],
-           lat[(int)(n * 0.90)], lat[(int)(n * 0.99)], lat[n - 1]);
+    char line[160];
+    printf("%-34s %s\n", kind, bench_latency(line, sizeof line, lat, n));
 }
 
 int main(int argc, char **argv)
@@ -43,32 +28,15 @@ int main(int argc, char **argv)
     long long plan = 0;
     const char *user = "admin", *pass = "admin";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--port"))
-            port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--user"))
-            user = argv[i + 1];
-        else if (!strcmp(argv[i], "--password"))
-            pass = argv[i + 1];
-        else if (!strcmp(argv[i], "--plan"))
+        if (!bench_opt(argv[i], argv[i + 1], &port, &user, &pass, &requests) && !strcmp(argv[i], "--plan"))
             plan = atoll(argv[i + 1]);
-        else if (!strcmp(argv[i], "--requests"))
-            requests = atoi(argv[i + 1]);
     }
     if (plan <= 0 || requests < 10) {
         fprintf(stderr, "usage: bench_quote --port P --user U --password W --plan ID [--requests N >= 10]\n");
         return 2;
     }
-    wsc *c = wsc_connect("127.0.0.1", port, "/ws", "didtron.v1", 5000);
-    if (!c) {
-        fprintf(stderr, "connect: %s\n", wsc_last_error());
-        return 1;
-    }
-    json_t *r = wsc_call(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass), 10000);
-    if (wsc_error_code(r)) {
-        fprintf(stderr, "login failed\n");
-        return 1;
-    }
-    json_decref(r);
+    wsc *c = bench_session(port, user, pass);
+    json_t *r;
 
     static const char *const codes[] = { "1", "44", "49", "33", "39", "34", "7", "86", "91", "55", "234", "971" };
     unsigned seed = 1;
@@ -80,10 +48,10 @@ int main(int argc, char **argv)
         while (k < 12)
             number[k++] = (char)('0' + rand_r(&seed) % 10);
         number[k] = '\0';
-        long long t0 = now_us();
+        long long t0 = bench_now_us();
         r = wsc_call(c, "rating.quote", json_pack("{s:I, s:s, s:i}", "rating_plan_id", (json_int_t)plan, "destination",
                                                   number, "duration", 1 + rand_r(&seed) % 600), 60000);
-        long long t1 = now_us();
+        long long t1 = bench_now_us();
         int code = wsc_error_code(r);
         if (code == -32602)
             unrated++;
@@ -102,10 +70,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < requests / 10; i++) {
         char prefix[8];
         snprintf(prefix, sizeof prefix, "%s%d", codes[i % (sizeof codes / sizeof codes[0])], i % 10);
-        long long t0 = now_us();
+        long long t0 = bench_now_us();
         r = wsc_call(c, "rate.list", json_pack("{s:{s:I, s:s}, s:i}", "filter", "rating_plan_id", (json_int_t)plan,
                                                "prefix", prefix, "limit", 50), 60000);
-        long long t1 = now_us();
+        long long t1 = bench_now_us();
         if (wsc_error_code(r))
             errors++;
         else
@@ -117,10 +85,10 @@ int main(int argc, char **argv)
     /* what the console's deck view opens with: the whole plan, counted */
     n = 0;
     for (int i = 0; i < requests / 200 + 1; i++) {
-        long long t0 = now_us();
+        long long t0 = bench_now_us();
         r = wsc_call(c, "rate.list", json_pack("{s:{s:I}, s:i}", "filter", "rating_plan_id", (json_int_t)plan,
                                                "limit", 100), 60000);
-        long long t1 = now_us();
+        long long t1 = bench_now_us();
         if (wsc_error_code(r))
             errors++;
         else

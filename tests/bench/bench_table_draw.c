@@ -9,23 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "screen.h"
 #include "theme.h"
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -63,15 +50,14 @@ int main(int argc, char **argv)
     rect r = { 3, 24, 26, 96 };
     long long *ns = calloc((size_t)frames, sizeof *ns);
     for (int f = 0; f < frames; f++) {
-        long long t0 = now_ns();
+        long long t0 = bench_now_ns();
         table_move(&t, (f % 50) < 25 ? 1 : -1, r.h - 1); /* the selection moves, as on a key */
         table_draw(&t, r, true, NULL);
         refresh();
-        ns[f] = now_ns() - t0;
+        ns[f] = bench_now_ns() - t0;
     }
-    qsort(ns, (size_t)frames, sizeof *ns, cmp);
-    printf("table_redraw rows=%d frames=%d p50_us=%.1f p99_us=%.1f max_us=%.1f\n", rows, frames, ns[frames / 2] / 1000.0,
-           ns[(int)(frames * 0.99)] / 1000.0, ns[frames - 1] / 1000.0);
+    char line[128];
+    printf("table_redraw rows=%d %s\n", rows, bench_frame_times(line, sizeof line, ns, frames));
     endwin();
     delscreen(scr);
     fclose(out);

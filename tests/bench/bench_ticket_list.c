@@ -12,38 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "wsclient.h"
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
-
-static wsc *session(int port, const char *user, const char *pass)
-{
-    wsc *c = wsc_connect("127.0.0.1", port, "/ws", "didtron.v1", 5000);
-    if (!c) {
-        fprintf(stderr, "connect: %s\n", wsc_last_error());
-        exit(1);
-    }
-    json_t *r = wsc_call(c, "auth.login", json_pack("{s:s, s:s}", "username", user, "password", pass), 10000);
-    if (wsc_error_code(r)) {
-        fprintf(stderr, "login as %s failed\n", user);
-        exit(1);
-    }
-    json_decref(r);
-    return c;
-}
+#include "bench_util.h"
 
 /* Run one kind `requests` times; params_fmt builds the params for round i. */
 static int run(wsc *c, const char *kind, int requests, json_t *(*params)(int i, void *ud), void *ud)
@@ -53,9 +23,9 @@ static int run(wsc *c, const char *kind, int requests, json_t *(*params)(int i, 
     long long total = -1;
     for (int i = 0; i < requests; i++) {
         json_t *p = params(i, ud);
-        long long t0 = now_us();
+        long long t0 = bench_now_us();
         json_t *r = wsc_call(c, "ticket.list", p, 10000);
-        long long t1 = now_us();
+        long long t1 = bench_now_us();
         if (wsc_error_code(r)) {
             if (!errors) {
                 char *s = json_dumps(r, JSON_COMPACT);
@@ -70,9 +40,8 @@ static int run(wsc *c, const char *kind, int requests, json_t *(*params)(int i, 
         json_decref(r);
     }
     if (n) {
-        qsort(lat, (size_t)n, sizeof *lat, cmp_ll);
-        printf("%-40s total=%-7lld requests=%d p50_us=%lld p90_us=%lld p99_us=%lld max_us=%lld\n", kind, total, n,
-               lat[n / 2], lat[(int)(n * 0.90)], lat[(int)(n * 0.99)], lat[n - 1]);
+        char line[160];
+        printf("%-40s total=%-7lld %s\n", kind, total, bench_latency(line, sizeof line, lat, n));
     }
     free(lat);
     return errors;
@@ -150,23 +119,17 @@ int main(int argc, char **argv)
     long long carriers = 500;
     const char *user = "agent", *pass = "benchpass123", *cuser = "customer", *cpass = "benchpass123";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--port"))
-            port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--user"))
-            user = argv[i + 1];
-        else if (!strcmp(argv[i], "--password"))
-            pass = argv[i + 1];
-        else if (!strcmp(argv[i], "--customer"))
+        if (bench_opt(argv[i], argv[i + 1], &port, &user, &pass, &requests))
+            continue;
+        if (!strcmp(argv[i], "--customer"))
             cuser = argv[i + 1];
         else if (!strcmp(argv[i], "--customer-password"))
             cpass = argv[i + 1];
-        else if (!strcmp(argv[i], "--requests"))
-            requests = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--carriers"))
             carriers = atoll(argv[i + 1]);
     }
-    wsc *c = session(port, user, pass);
-    wsc *cust = session(port, cuser, cpass);
+    wsc *c = bench_session(port, user, pass);
+    wsc *cust = bench_session(port, cuser, cpass);
     int errors = 0;
     errors += run(c, "status open + priority, sort due", requests, p_open_high_due, NULL);
     errors += run(c, "status [open,pending], sort due", requests, p_open_pending_due, NULL);

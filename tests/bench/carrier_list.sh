@@ -4,15 +4,14 @@
 # through `scripts/dev bench`) and a plain build in build/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-BUILD="${DIDTRON_BUILD_DIR:-build}"
-PSQL=(psql -X -q -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER")
-DB=didtron_bench_lists
-CONNINFO="host=$DIDTRON_TEST_PGHOST port=$DIDTRON_TEST_PGPORT user=$DIDTRON_TEST_PGUSER dbname=$DB"
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+bench_init carrier_list.sh didtron_bench_lists var/log/bench-lists.log
 PORT=7581
 
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"$BUILD/server/didtrond" migrate --database "$CONNINFO"
-DIDTRON_PASSWORD=benchpass123 "$BUILD/server/didtrond" user add bench --role admin --database "$CONNINFO" >/dev/null
+bench_need "$DIDTROND" "$BUILD/tests/bench/bench_carrier_list"
+bench_fresh_db
+DIDTRON_PASSWORD=benchpass123 setup "$DIDTROND" user add bench --role admin --database "$CONNINFO"
 echo "loading 10,000 carriers and 50,000 interconnects"
 "${PSQL[@]}" -d "$DB" <<'SQL'
 INSERT INTO carriers (name, type, timezone, currencies, account_manager, credit_limit, created_at)
@@ -28,11 +27,5 @@ SELECT c.id, 'IC-' || c.id || '-' || k,
 FROM carriers c, generate_series(1, 5) k;
 ANALYZE;
 SQL
-"$BUILD/server/didtrond" serve --database "$CONNINFO" --listen "127.0.0.1:$PORT" >"var/log/bench-lists.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+bench_serve
 "$BUILD/tests/bench/bench_carrier_list" --port "$PORT" --user bench --password benchpass123 --requests 2000

@@ -22,12 +22,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-: "${DIDTRON_TEST_PGHOST:?set DIDTRON_TEST_PGHOST (run through scripts/dev bench)}"
-: "${DIDTRON_TEST_PGPORT:?set DIDTRON_TEST_PGPORT}"
-: "${DIDTRON_TEST_PGUSER:?set DIDTRON_TEST_PGUSER}"
-
-BUILD="${DIDTRON_BUILD_DIR:-build}"
-DIDTROND="$BUILD/server/didtrond"
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+bench_init cdr_ingest.sh didtron_bench_cdrs var/log/bench-cdrs.log
 GEN_DECK="$BUILD/tests/bench/gen_deck"
 CDR_POST="$BUILD/tests/bench/cdr_post"
 PORT="${BENCH_PORT:-7582}"
@@ -36,58 +33,19 @@ BATCH="${BENCH_BATCH:-10000}"
 CLIENTS="${BENCH_CLIENTS:-2}"
 DECK_ROWS="${BENCH_DECK_ROWS:-100000}"
 HOST=127.0.0.1
-DB=didtron_bench_cdrs
-CONNINFO="host=$DIDTRON_TEST_PGHOST port=$DIDTRON_TEST_PGPORT user=$DIDTRON_TEST_PGUSER dbname=$DB"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER")
-LOG=var/log/bench-cdrs.log
 DECK=var/bench/deck-$DECK_ROWS.csv
 
-for f in "$DIDTROND" "$GEN_DECK" "$CDR_POST"; do
-    if [[ ! -x $f ]]; then
-        echo "cdr_ingest.sh: $f is missing; build first" >&2
-        exit 1
-    fi
-done
-mkdir -p var/log var/bench
-: >"$LOG"
-setup() {
-    if ! "$@" >>"$LOG" 2>&1; then
-        echo "cdr_ingest.sh: failed: $*" >&2
-        tail -n 20 "$LOG" >&2 || true
-        exit 1
-    fi
-}
-sql() { "${PSQL[@]}" -d "$DB" -At -c "$1"; }
+bench_need "$DIDTROND" "$GEN_DECK" "$CDR_POST"
 
-setup "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-setup "$DIDTROND" migrate --database "$CONNINFO"
+bench_fresh_db
 DIDTRON_PASSWORD=benchpass123 setup "$DIDTROND" user add bench --role admin --database "$CONNINFO"
 [[ -s $DECK ]] || "$GEN_DECK" "$DECK_ROWS" 1 >"$DECK"
 
 # shellcheck disable=SC2086 # the flags are words
-"$DIDTROND" serve --demo ${BENCH_SERVER_FLAGS:-} --database "$CONNINFO" --listen "$HOST:$PORT" >>"$LOG" 2>&1 &
-pid=$!
+bench_serve --demo ${BENCH_SERVER_FLAGS:-}
 echo "$pid" >var/bench/didtrond.pid
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
-up=0
-for _ in $(seq 1 100); do
-    if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then
-        up=1
-        break
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ((!up)); then
-    echo "cdr_ingest.sh: didtrond did not come up; see $LOG" >&2
-    tail -n 20 "$LOG" >&2 || true
-    exit 1
-fi
 
-token=$(curl -fsS "http://$HOST:$PORT/rpc" -H 'Content-Type: application/json' \
-    -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"bench","password":"benchpass123"}}' |
-    sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
-[[ -n $token ]] || { echo "cdr_ingest.sh: login failed" >&2; exit 1; }
+token=$(bench_login bench benchpass123)
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "cpus: $(nproc), cpu: $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
@@ -122,15 +80,6 @@ egress=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM interconnects WH
     exit 1
 }
 
-# CPU seconds (user + system) of didtrond and of its PostgreSQL backends.
-cpu_of() {
-    local total=0 p
-    for p in "$@"; do
-        [[ -r /proc/$p/stat ]] || continue
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-    done
-    echo "$total"
-}
 backends=$(sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'didtrond/%'")
 tick=$(getconf CLK_TCK)
 server_cpu0=$(cpu_of "$pid")

@@ -19,65 +19,32 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-: "${DIDTRON_TEST_PGHOST:?set DIDTRON_TEST_PGHOST}"
-: "${DIDTRON_TEST_PGPORT:?set DIDTRON_TEST_PGPORT}"
-: "${DIDTRON_TEST_PGUSER:?set DIDTRON_TEST_PGUSER}"
-
-BUILD="${DIDTRON_BUILD_DIR:-build}"
-DIDTROND="$BUILD/server/didtrond"
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+bench_init jobs_email.sh didtron_bench_jobs_email var/log/bench-jobs-email.log
 STANDIN="$BUILD/tests/bench/brevo_standin"
 JOBS="${BENCH_JOBS:-20000}"
 JOB_WORKERS="${BENCH_JOB_WORKERS:-4}"
 PORT="${BENCH_PORT:-7687}"
 BREVO_PORT="${BENCH_BREVO_PORT:-7688}"
 TIMEOUT="${BENCH_TIMEOUT:-300}"
-DB=didtron_bench_jobs_email
-CONNINFO="host=$DIDTRON_TEST_PGHOST port=$DIDTRON_TEST_PGPORT user=$DIDTRON_TEST_PGUSER dbname=$DB"
-PSQL=(psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER")
-LOG=var/log/bench-jobs-email.log
 
-for f in "$DIDTROND" "$STANDIN"; do
-    if [[ ! -x $f ]]; then
-        echo "jobs_email.sh: $f is missing; build first" >&2
-        exit 1
-    fi
-done
-mkdir -p var/log
-: >"$LOG"
-
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >>"$LOG" 2>&1
-"$DIDTROND" migrate --database "$CONNINFO" >>"$LOG" 2>&1
-"${PSQL[@]}" -d "$DB" -c "INSERT INTO jobs (kind, payload) SELECT 'email.send', json_build_object(
+bench_need "$DIDTROND" "$STANDIN"
+bench_fresh_db
+setup "${PSQL[@]}" -d "$DB" -c "INSERT INTO jobs (kind, payload) SELECT 'email.send', json_build_object(
         'template', 'ticket_created', 'to', json_build_array(json_build_object('email', 'ops' || i || '@acme.example',
         'name', 'Ops ' || i)), 'vars', json_build_object('ticket_number', 'T-' || lpad(i::text, 6, '0'),
         'subject', 'No audio on calls to 44 <' || i || '>', 'carrier_name', 'Acme & Sons', 'status', 'open',
         'reply_excerpt', repeat('Calls drop after 30 seconds. ', 10))) FROM generate_series(1, $JOBS) i" \
-    -c "ANALYZE jobs" >>"$LOG" 2>&1
+    -c "ANALYZE jobs"
 
 "$STANDIN" --port "$BREVO_PORT" >var/log/bench-brevo-standin.out 2>&1 &
 standin=$!
+bench_children=("$standin")
 start=$(date +%s.%N)
-"$DIDTROND" serve --database "$CONNINFO" --listen "127.0.0.1:$PORT" --job-workers "$JOB_WORKERS" \
-    --brevo-base-url "http://127.0.0.1:$BREVO_PORT" --brevo-api-key bench-key --mail-from bench@didtron.example \
-    --fx-refresh-minutes 0 --fx-revalue-monthly=false >>"$LOG" 2>&1 &
-pid=$!
-trap 'kill "$pid" "$standin" 2>/dev/null; wait "$pid" "$standin" 2>/dev/null || true' EXIT
-
-left=$JOBS
-deadline=$(($(date +%s) + TIMEOUT))
-while ((left > 0)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "jobs_email.sh: didtrond exited; see $LOG" >&2
-        tail -n 5 "$LOG" >&2
-        exit 1
-    fi
-    if (($(date +%s) > deadline)); then
-        echo "jobs_email.sh: $left jobs still not done after ${TIMEOUT}s" >&2
-        exit 1
-    fi
-    sleep 0.05
-    left=$("${PSQL[@]}" -d "$DB" -c "SELECT count(*) FROM jobs WHERE kind = 'email.send' AND state <> 'done'")
-done
+bench_serve --job-workers "$JOB_WORKERS" --brevo-base-url "http://127.0.0.1:$BREVO_PORT" --brevo-api-key bench-key \
+    --mail-from bench@didtron.example --fx-refresh-minutes 0 --fx-revalue-monthly=false
+bench_wait_jobs email.send "$JOBS" "$TIMEOUT"
 end=$(date +%s.%N)
 kill "$pid"
 wait "$pid" 2>/dev/null || true
@@ -86,13 +53,8 @@ wait "$standin" 2>/dev/null || true
 trap - EXIT
 
 echo "date=$(date -u +%F) cpus=$(nproc) jobs=$JOBS job_workers=$JOB_WORKERS"
-"${PSQL[@]}" -d "$DB" -c "
-    SELECT 'processing_s=' || round(extract(epoch FROM max(a.finished_at) - min(a.started_at))::numeric, 3)
-        || ' jobs_per_s=' || round($JOBS / extract(epoch FROM max(a.finished_at) - min(a.started_at))::numeric)
-      FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = 'email.send'"
-awk -v s="$start" -v e="$end" -v n="$JOBS" \
-    'BEGIN { printf "wall_s=%.3f (from didtrond start, polling every 50 ms) wall_jobs_per_s=%.0f\n", e - s, n / (e - s) }'
-"${PSQL[@]}" -d "$DB" -c "
+bench_jobs_rate email.send "$JOBS" "$start" "$end"
+sql "
     SELECT 'attempt_rows=' || count(*) || ' not_done_once=' || count(*) FILTER (WHERE a.outcome <> 'done')
       FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = 'email.send'"
 echo "stand-in: $(cat var/log/bench-brevo-standin.out)"

@@ -16,24 +16,16 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-: "${DIDTRON_TEST_PGHOST:?set DIDTRON_TEST_PGHOST}"
-: "${DIDTRON_TEST_PGPORT:?set DIDTRON_TEST_PGPORT}"
-: "${DIDTRON_TEST_PGUSER:?set DIDTRON_TEST_PGUSER}"
-
-BUILD="${DIDTRON_BUILD_DIR:-build}"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER")
-DB=didtron_bench_kb
-CONNINFO="host=$DIDTRON_TEST_PGHOST port=$DIDTRON_TEST_PGPORT user=$DIDTRON_TEST_PGUSER dbname=$DB"
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+bench_init kb_search.sh didtron_bench_kb var/log/bench-kb.log
 PORT="${BENCH_PORT:-7686}"
 N="${BENCH_KB:-10000}"
 DENSITY="${BENCH_KB_DENSITY:-0.04}"
-LOG=var/log/bench-kb.log
-mkdir -p var/log
-: >"$LOG"
+bench_need "$DIDTROND" "$BUILD/tests/bench/bench_kb_search"
 
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >>"$LOG" 2>&1
-"$BUILD/server/didtrond" migrate --database "$CONNINFO" >>"$LOG" 2>&1
-DIDTRON_PASSWORD=benchpass123 "$BUILD/server/didtrond" user add agent --role support --database "$CONNINFO" >>"$LOG"
+bench_fresh_db
+DIDTRON_PASSWORD=benchpass123 setup "$DIDTROND" user add agent --role support --database "$CONNINFO"
 echo "loading $N articles"
 start=$(date +%s.%N)
 "${PSQL[@]}" -d "$DB" -v n="$N" -v density="$DENSITY" >>"$LOG" 2>&1 <<'SQL'
@@ -65,15 +57,9 @@ VACUUM ANALYZE kb_articles;
 SQL
 end=$(date +%s.%N)
 awk -v s="$start" -v e="$end" -v n="$N" 'BEGIN { printf "loaded %d articles in %.1f s\n", n, e - s }'
-"${PSQL[@]}" -d "$DB" -A -t -c "SELECT 'table+index size: ' || pg_size_pretty(pg_total_relation_size('kb_articles'))"
+sql "SELECT 'table+index size: ' || pg_size_pretty(pg_total_relation_size('kb_articles'))"
 
-"$BUILD/server/didtrond" serve --database "$CONNINFO" --listen "127.0.0.1:$PORT" --job-workers 0 >>"$LOG" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+bench_serve --job-workers 0
 echo "date=$(date -u +%F) cpus=$(nproc) articles=$N density=$DENSITY"
 echo "as support (every article):"
 "$BUILD/tests/bench/bench_kb_search" --port "$PORT" --user agent --password benchpass123 --requests "${REQUESTS:-2000}"

@@ -30,12 +30,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-: "${DIDTRON_TEST_PGHOST:?set DIDTRON_TEST_PGHOST}"
-: "${DIDTRON_TEST_PGPORT:?set DIDTRON_TEST_PGPORT}"
-: "${DIDTRON_TEST_PGUSER:?set DIDTRON_TEST_PGUSER}"
-
-BUILD="${DIDTRON_BUILD_DIR:-build}"
-DIDTROND="$BUILD/server/didtrond"
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+bench_init route_http.sh didtron_bench_route var/log/bench-route.log
 GEN_DECK="$BUILD/tests/bench/gen_deck"
 ROUTE_HTTP="$BUILD/tests/bench/route_http"
 PORT="${BENCH_PORT:-7590}"
@@ -43,59 +40,19 @@ DURATION="${BENCH_DURATION:-20}"
 CLIENTS="${BENCH_CLIENTS:-1 4 16}"
 DECK_ROWS="${BENCH_DECK_ROWS:-100000}"
 HOST=127.0.0.1
-DB=didtron_bench_route
-CONNINFO="host=$DIDTRON_TEST_PGHOST port=$DIDTRON_TEST_PGPORT user=$DIDTRON_TEST_PGUSER dbname=$DB"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER")
-LOG=var/log/bench-route.log
 DECK=var/bench/deck-$DECK_ROWS.csv
 PREFIXES=var/bench/route-prefixes.txt
 
-for f in "$DIDTROND" "$GEN_DECK" "$ROUTE_HTTP"; do
-    if [[ ! -x $f ]]; then
-        echo "route_http.sh: $f is missing; build first" >&2
-        exit 1
-    fi
-done
-mkdir -p var/log var/bench
-: >"$LOG"
-setup() {
-    if ! "$@" >>"$LOG" 2>&1; then
-        echo "route_http.sh: failed: $*" >&2
-        tail -n 20 "$LOG" >&2 || true
-        exit 1
-    fi
-}
-sql() { "${PSQL[@]}" -d "$DB" -At -c "$1"; }
+bench_need "$DIDTROND" "$GEN_DECK" "$ROUTE_HTTP"
 
-setup "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-setup "$DIDTROND" migrate --database "$CONNINFO"
+bench_fresh_db
 DIDTRON_PASSWORD=benchpass123 setup "$DIDTROND" user add bench --role admin --database "$CONNINFO"
 [[ -s $DECK ]] || "$GEN_DECK" "$DECK_ROWS" 1 >"$DECK"
 
 # shellcheck disable=SC2086 # the flags are words
-"$DIDTROND" serve --demo ${BENCH_SERVER_FLAGS:-} --route-allow-ips 127.0.0.1 --database "$CONNINFO" \
-    --listen "$HOST:$PORT" >>"$LOG" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
-up=0
-for _ in $(seq 1 100); do
-    if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then
-        up=1
-        break
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ((!up)); then
-    echo "route_http.sh: didtrond did not come up; see $LOG" >&2
-    tail -n 20 "$LOG" >&2 || true
-    exit 1
-fi
+bench_serve --demo ${BENCH_SERVER_FLAGS:-} --route-allow-ips 127.0.0.1
 
-token=$(curl -fsS "http://$HOST:$PORT/rpc" -H 'Content-Type: application/json' \
-    -d '{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"bench","password":"benchpass123"}}' |
-    sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
-[[ -n $token ]] || { echo "route_http.sh: login failed" >&2; exit 1; }
+token=$(bench_login bench benchpass123)
 rpc() {
     local out
     out=$(curl -fsS "http://$HOST:$PORT/rpc" -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
@@ -142,7 +99,7 @@ echo "imported into $(sql "SELECT count(*) FROM rating_plans WHERE deleted_at IS
 plan=$(sql "SELECT id FROM routing_plans WHERE deleted_at IS NULL ORDER BY id LIMIT 1")
 retail=$(sql "SELECT min(rating_plan_id) FROM services WHERE deleted_at IS NULL")
 t0=$(date +%s.%N)
-setup "${PSQL[@]}" -d "$DB" -c "
+setup "${PSQL[@]}" -d "$DB" -c "DELETE FROM routing_plan_entries WHERE routing_plan_id = $plan" -c "
     WITH ics AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS n
                    FROM interconnects WHERE direction = 'egress' AND deleted_at IS NULL),
          pfx AS (SELECT DISTINCT prefix FROM rates WHERE rating_plan_id = $retail)
@@ -156,6 +113,11 @@ setup "${PSQL[@]}" -d "$DB" -c "
     -c "UPDATE routing_plans SET version = version + 1 WHERE id = $plan" \
     -c "UPDATE services SET routing_plan_id = $plan, routing_method = 'routing_plan' WHERE deleted_at IS NULL" \
     -c "UPDATE carriers SET customer_credit_type = 'postpaid', credit_limit = 1000000000, spend_limit_24h = NULL"
+# That was SQL behind didtrond's back (its lookup snapshot holds services,
+# plans' versions and credit settings, docs/routing.md): start it again so
+# it reads the network as it now is.
+bench_stop
+bench_serve --demo ${BENCH_SERVER_FLAGS:-} --route-allow-ips 127.0.0.1
 echo "routing plan $plan: $(sql "SELECT count(*) FROM routing_plan_entries WHERE routing_plan_id = $plan") entries," \
      "$(sql "SELECT jsonb_array_length(routes) FROM routing_plan_entries WHERE routing_plan_id = $plan LIMIT 1") routes each," \
      "written by SQL in $(echo "$(date +%s.%N) - $t0" | bc) s"
@@ -163,15 +125,6 @@ sql "SELECT prefix FROM routing_plan_entries WHERE routing_plan_id = $plan" >"$P
 services=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM services WHERE deleted_at IS NULL AND status = 'active'")
 echo "services: $services"
 
-# CPU seconds (user + system) of didtrond and of its PostgreSQL backends.
-cpu_of() {
-    local total=0 p
-    for p in "$@"; do
-        [[ -r /proc/$p/stat ]] || continue
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-    done
-    echo "$total"
-}
 tick=$(getconf CLK_TCK)
 
 # Warm-up (not measured): loads the route index and every deck, as a

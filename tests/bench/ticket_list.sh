@@ -5,16 +5,15 @@
 # plain build (DIDTRON_BUILD_DIR, default build/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-BUILD="${DIDTRON_BUILD_DIR:-build}"
-PSQL=(psql -X -q -h "$DIDTRON_TEST_PGHOST" -p "$DIDTRON_TEST_PGPORT" -U "$DIDTRON_TEST_PGUSER")
-DB=didtron_bench_tickets
-CONNINFO="host=$DIDTRON_TEST_PGHOST port=$DIDTRON_TEST_PGPORT user=$DIDTRON_TEST_PGUSER dbname=$DB"
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+bench_init ticket_list.sh didtron_bench_tickets var/log/bench-tickets.log
 PORT="${BENCH_PORT:-7583}"
 N="${TICKETS:-200000}"
 
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"$BUILD/server/didtrond" migrate --database "$CONNINFO"
-DIDTRON_PASSWORD=benchpass123 "$BUILD/server/didtrond" user add agent --role support --database "$CONNINFO" >/dev/null
+bench_need "$DIDTROND" "$BUILD/tests/bench/bench_ticket_list"
+bench_fresh_db
+DIDTRON_PASSWORD=benchpass123 setup "$DIDTROND" user add agent --role support --database "$CONNINFO"
 echo "loading $N tickets"
 "${PSQL[@]}" -d "$DB" -v n="$N" <<'SQL'
 INSERT INTO carriers (name, type, timezone, currencies)
@@ -70,14 +69,6 @@ FROM tickets WHERE sla_breached AND due_at <> 'infinity';
 UPDATE ticket_counter SET last = :n;
 VACUUM ANALYZE;
 SQL
-mkdir -p var/log
-"$BUILD/server/didtrond" serve --database "$CONNINFO" --listen "127.0.0.1:$PORT" --job-workers 0 \
-    >"var/log/bench-tickets.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+bench_serve --job-workers 0
 "$BUILD/tests/bench/bench_ticket_list" --port "$PORT" --user agent --password benchpass123 \
     --customer customer --customer-password benchpass123 --requests "${REQUESTS:-500}" --carriers 500

@@ -112,3 +112,93 @@ wsc *start_with_root(test_server *s, const char *dbname, const char *name, const
     json_decref(r);
     return c;
 }
+
+long long id_of(json_t *r)
+{
+    long long id = jint(r, "id");
+    json_decref(r);
+    return id;
+}
+
+char *idstr(long long id)
+{
+    static char buf[4][32];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i], "%lld", id);
+    return buf[i];
+}
+
+int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rfc3339(time_t t, char *buf, size_t n)
+{
+    struct tm tm;
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+}
+
+long long carrier_usd(wsc *admin, const char *name, const char *type)
+{
+    return id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", name, "type", type,
+                                                       "timezone", "UTC", "currencies", "USD")));
+}
+
+void carrier_postpaid(wsc *admin, long long id, const char *limit)
+{
+    json_t *cr = ok(admin, "carrier.get", json_pack("{s:I}", "id", (json_int_t)id));
+    json_decref(ok(admin, "carrier.credit.update",
+                   json_pack("{s:I, s:I, s:{s:s, s:s}}", "id", (json_int_t)id, "version",
+                             (json_int_t)jint(cr, "version"), "customer", "credit_type", "postpaid", "credit_limit",
+                             limit)));
+    json_decref(cr);
+}
+
+long long rating_plan_with(wsc *admin, const char *name, const char *direction, const char *csv)
+{
+    long long id = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", name, "currency", "USD",
+                                                                  "direction", direction)));
+    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)id,
+                                                          "csv", csv, "mode", "replace", "effective_from",
+                                                          "2020-01-01T00:00:00Z")));
+    return id;
+}
+
+json_t *next_event(wsc *c, const char *topic, int timeout_ms)
+{
+    int64_t end = mono_ms() + timeout_ms;
+    while (mono_ms() < end) {
+        json_t *ev = wsc_next_event(c, (int)(end - mono_ms()));
+        if (!ev)
+            return NULL;
+        json_t *params = json_object_get(ev, "params");
+        if (!strcmp(jstr(params, "topic"), topic)) {
+            json_t *d = json_incref(json_object_get(params, "data"));
+            json_decref(ev);
+            return d;
+        }
+        json_decref(ev);
+    }
+    return NULL;
+}
+
+json_t *expect_event(wsc *c, const char *topic, int timeout_ms)
+{
+    json_t *d = next_event(c, topic, timeout_ms);
+    ck_assert_msg(d != NULL, "no %s event within %d ms", topic, timeout_ms);
+    return d;
+}
+
+json_t *kpi_item(json_t *items, const char *id)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+        if (!strcmp(jstr(it, "scope_id"), id))
+            return it;
+    return NULL;
+}

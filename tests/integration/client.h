@@ -6,6 +6,8 @@
 #define DIDTRON_TESTS_CLIENT_H
 
 #include <jansson.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "harness.h"
 #include "wsclient.h"
@@ -36,5 +38,29 @@ long long create_user(wsc *admin, const char *name, const char *rname);
 long long jint(json_t *o, const char *key);
 /* String member of a JSON object ("" when absent). */
 const char *jstr(json_t *o, const char *key);
+/* carrier.create: a carrier of `type` in UTC trading USD; returns the id. */
+long long carrier_usd(wsc *admin, const char *name, const char *type);
+/* Makes customer carrier `id` postpaid with credit_limit `limit`. */
+void carrier_postpaid(wsc *admin, long long id, const char *limit);
+/* rating_plan.create in USD for `direction`, then csv imported (replace)
+ * in effect from 2020-01-01; returns the plan's id. */
+long long rating_plan_with(wsc *admin, const char *name, const char *direction, const char *csv);
+/* A deck of one row: 44 United Kingdom at rate (a string literal). */
+#define UK_DECK(rate) "prefix,destination,rate\n44,United Kingdom," rate "\n"
+/* The data of the next event of topic on c (others skipped; a new
+ * reference), or NULL when none comes within timeout_ms. */
+json_t *next_event(wsc *c, const char *topic, int timeout_ms);
+/* The same, asserting that one comes. */
+json_t *expect_event(wsc *c, const char *topic, int timeout_ms);
+/* The item of monitor.kpi items whose scope_id is id (borrowed), or NULL. */
+json_t *kpi_item(json_t *items, const char *id);
+/* The "id" member of a result, which it releases. */
+long long id_of(json_t *r);
+/* id as text, in one of four rotating buffers (so up to four at once). */
+char *idstr(long long id);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t mono_ms(void);
+/* t as RFC 3339 UTC ("2026-11-23T19:00:00Z"). */
+void rfc3339(time_t t, char *buf, size_t n);
 
 #endif

@@ -117,7 +117,7 @@ int harness_free_port(void)
     return port;
 }
 
-static void msleep(int ms)
+void msleep(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
@@ -313,13 +313,15 @@ static size_t supply(char *buf, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static int http_ex(int port, const char *path, const char *bearer, const char *data, size_t len, bool chunked,
-                   char **body)
+static int http_ex(int port, const char *path, const char *bearer, const char *content_type, const char *data,
+                   size_t len, bool chunked, char **body)
 {
     CURL *h = curl_easy_init();
     char url[256], auth[160];
     grow g = { NULL, 0 };
     struct curl_slist *hdrs = NULL;
+    char ctype[160];
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", content_type ? content_type : "application/json");
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
@@ -333,7 +335,7 @@ static int http_ex(int port, const char *path, const char *bearer, const char *d
         curl_easy_setopt(h, CURLOPT_READFUNCTION, supply);
         curl_easy_setopt(h, CURLOPT_READDATA, &f);
     } else if (data) {
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        hdrs = curl_slist_append(hdrs, ctype);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
     }
@@ -357,15 +359,21 @@ static int http_ex(int port, const char *path, const char *bearer, const char *d
 
 int http_get(int port, const char *path, char **body)
 {
-    return http_ex(port, path, NULL, NULL, 0, false, body);
+    return http_ex(port, path, NULL, NULL, NULL, 0, false, body);
 }
 
 int http_post(int port, const char *path, const char *bearer, const char *data, size_t len, char **body)
 {
-    return http_ex(port, path, bearer, data, len, false, body);
+    return http_ex(port, path, bearer, NULL, data, len, false, body);
+}
+
+int http_post_typed(int port, const char *path, const char *bearer, const char *content_type, const char *data,
+                    size_t len, char **body)
+{
+    return http_ex(port, path, bearer, content_type, data, len, false, body);
 }
 
 int http_post_chunked(int port, const char *path, const char *data, size_t len, char **body)
 {
-    return http_ex(port, path, NULL, data, len, true, body);
+    return http_ex(port, path, NULL, NULL, data, len, true, body);
 }

@@ -37,6 +37,8 @@ const char *harness_sql_params(const char *sql, int nparams, const char *const *
 
 /* A free TCP port on 127.0.0.1. */
 int harness_free_port(void);
+/* Sleep ms milliseconds. */
+void msleep(int ms);
 
 /* Start `didtrond serve` with the test database and extra flags (NULL
  * terminated list); waits for /healthz. Returns false if it did not come
@@ -53,6 +55,9 @@ int didtrond_run(const char *const *args, const char *const *env);
  * (malloc'd, may be NULL). bearer may be NULL. */
 int http_get(int port, const char *path, char **body);
 int http_post(int port, const char *path, const char *bearer, const char *data, size_t len, char **body);
+/* http_post with another Content-Type than application/json. */
+int http_post_typed(int port, const char *path, const char *bearer, const char *content_type, const char *data,
+                    size_t len, char **body);
 /* The same with Transfer-Encoding: chunked and no Content-Length. */
 int http_post_chunked(int port, const char *path, const char *data, size_t len, char **body);
 

@@ -60,13 +60,6 @@ static const char euro_csv[] =
 
 /* ---- helpers ---- */
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
 static long long new_carrier(const char *name, const char *type, const char *currency)
 {
     return id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", name, "type", type,

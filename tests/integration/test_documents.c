@@ -1108,13 +1108,6 @@ END_TEST
 
 /* ---- real rated usage: CDRs in, the once-a-second posting, the documents ---- */
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
 static long long rated_plan(const char *name, const char *direction, const char *csv)
 {
     long long id = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s, s:s}", "name", name, "currency",

@@ -12,20 +12,17 @@
  * OXR timeout and a 10-minute job backoff, so a retried job never runs
  * again while the tests look.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "http_standin.h"
 #include "money.h"
 #include "suite.h"
 #include "validate.h"
@@ -41,16 +38,14 @@ typedef enum { MODE_OK, MODE_UNAUTHORIZED, MODE_TIMEOUT, MODE_GARBAGE, MODE_ERRO
 
 static struct {
     pthread_mutex_t lock;
-    int fd, port;
-    pthread_t thread;
-    volatile int stop;
+    http_standin *srv;
+    int port;
     oxr_mode mode;
     long long timestamp;
     char rates[2048];           /* inside the "rates" object, as sent */
     int requests;
     char last_path[256], last_app_id[128];
-    int active;                 /* connection threads running */
-} oxr = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} oxr = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void oxr_set(oxr_mode mode, long long timestamp, const char *rates)
 {
@@ -78,46 +73,14 @@ static void percent_decode(const char *in, size_t n, char *out, size_t cap)
     out[k] = '\0';
 }
 
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
+#define JSON_UTF8 "application/json; charset=utf-8"
 
-static void answer(int fd, int status, const char *reason, const char *body)
+static bool oxr_answer(int fd, const http_request *req, void *user)
 {
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, reason, strlen(body));
-    send_all(fd, head, (size_t)n);
-    send_all(fd, body, strlen(body));
-}
-
-static void *oxr_connection(void *arg)
-{
-    int fd = *(int *)arg;
-    free(arg);
-    char req[8192] = "";
-    size_t len = 0;
-    while (len < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
-        struct pollfd p = { fd, POLLIN, 0 };
-        if (poll(&p, 1, 5000) <= 0)
-            break;
-        ssize_t r = recv(fd, req + len, sizeof req - 1 - len, 0);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        req[len] = '\0';
-    }
-    req[len] = '\0';
+    (void)user;
     char target[1024] = "";
-    sscanf(req, "GET %1023s HTTP/1.1", target);
+    if (!strcmp(req->method, "GET"))
+        snprintf(target, sizeof target, "%s", req->target);
     char *q = strchr(target, '?');
     char path[256], app_id[128] = "";
     snprintf(path, sizeof path, "%.*s", q ? (int)(q - target) : (int)strlen(target), target);
@@ -139,36 +102,29 @@ static void *oxr_connection(void *arg)
     static const char unauthorized[] = "{\"error\": true, \"status\": 401, \"message\": \"invalid_app_id\","
         " \"description\": \"Invalid App ID provided. Please sign up at https://openexchangerates.org/signup.\"}";
     if (strcmp(path, "/api/latest.json")) {
-        answer(fd, 404, "Not Found", "{\"error\": true, \"status\": 404, \"message\": \"not_found\"}");
+        http_answer(fd, 404, "Not Found", JSON_UTF8, "{\"error\": true, \"status\": 404, \"message\": \"not_found\"}",
+                    false);
     } else if (strcmp(app_id, APP_ID) || mode == MODE_UNAUTHORIZED) {
-        answer(fd, 401, "Unauthorized", unauthorized);
+        http_answer(fd, 401, "Unauthorized", JSON_UTF8, unauthorized, false);
     } else if (mode == MODE_TIMEOUT) {
-        /* never answer: wait until the client gives up and closes */
-        for (int i = 0; i < 300; i++) {
-            struct pollfd p = { fd, POLLIN, 0 };
-            char sink[256];
-            if (poll(&p, 1, 100) > 0 && recv(fd, sink, sizeof sink, 0) <= 0)
-                break;
-            if (oxr.stop)
-                break;
-        }
+        http_hold(fd, oxr.srv); /* never answer */
     } else if (mode == MODE_GARBAGE) {
-        answer(fd, 200, "OK", "<html><body>Service temporarily unavailable</body></html>");
+        http_answer(fd, 200, "OK", JSON_UTF8, "<html><body>Service temporarily unavailable</body></html>", false);
     } else if (mode == MODE_ERROR500) {
-        answer(fd, 500, "Internal Server Error", "Internal Server Error");
+        http_answer(fd, 500, "Internal Server Error", JSON_UTF8, "Internal Server Error", false);
     } else if (mode == MODE_REDIRECT) {
         static const char moved[] = "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/api/latest.json\r\n"
                                     "Content-Length: 0\r\nConnection: close\r\n\r\n";
-        send_all(fd, moved, sizeof moved - 1);
+        http_send_all(fd, moved, sizeof moved - 1);
     } else if (mode == MODE_HUGE) {
         /* 9 MiB of JSON whitespace and no Content-Length: only the
          * client's body cap stops it */
         static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
-        send_all(fd, head, sizeof head - 1);
+        http_send_all(fd, head, sizeof head - 1);
         char *blank = malloc(65536);
         memset(blank, ' ', 65536);
         for (int i = 0; i < 144; i++)
-            send_all(fd, blank, 65536);
+            http_send_all(fd, blank, 65536);
         free(blank);
     } else {
         char body[4096];
@@ -176,86 +132,29 @@ static void *oxr_connection(void *arg)
                  "{\n  \"disclaimer\": \"Usage subject to terms: https://openexchangerates.org/terms\",\n"
                  "  \"license\": \"https://openexchangerates.org/license\",\n"
                  "  \"timestamp\": %lld,\n  \"base\": \"USD\",\n  \"rates\": {%s}\n}\n", ts, rates);
-        answer(fd, 200, "OK", body);
+        http_answer(fd, 200, "OK", JSON_UTF8, body, false);
     }
-    close(fd);
-    pthread_mutex_lock(&oxr.lock);
-    oxr.active--;
-    pthread_mutex_unlock(&oxr.lock);
-    return NULL;
-}
-
-static void *oxr_accept(void *arg)
-{
-    (void)arg;
-    while (!oxr.stop) {
-        struct pollfd p = { oxr.fd, POLLIN, 0 };
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        int c = accept(oxr.fd, NULL, NULL);
-        if (c < 0)
-            continue;
-        int *arg_fd = malloc(sizeof *arg_fd);
-        *arg_fd = c;
-        pthread_t t;
-        pthread_mutex_lock(&oxr.lock);
-        oxr.active++;
-        pthread_mutex_unlock(&oxr.lock);
-        if (pthread_create(&t, NULL, oxr_connection, arg_fd) == 0) {
-            pthread_detach(t);
-        } else {
-            close(c);
-            free(arg_fd);
-            pthread_mutex_lock(&oxr.lock);
-            oxr.active--;
-            pthread_mutex_unlock(&oxr.lock);
-        }
-    }
-    return NULL;
+    return false;
 }
 
 static void oxr_start(void)
 {
-    oxr.port = harness_free_port();
-    oxr.fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(oxr.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)oxr.port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (bind(oxr.fd, (struct sockaddr *)&a, sizeof a) || listen(oxr.fd, 16) ||
-        pthread_create(&oxr.thread, NULL, oxr_accept, NULL)) {
+    oxr.srv = http_standin_start(0, oxr_answer, NULL);
+    if (!oxr.srv) {
         fprintf(stderr, "setup: the stand-in OXR server cannot start\n");
         exit(1);
     }
+    oxr.port = http_standin_port(oxr.srv);
 }
 
 static void oxr_stop(void)
 {
-    oxr.stop = 1;
-    pthread_join(oxr.thread, NULL);
-    close(oxr.fd);
-    for (int i = 0; i < 100; i++) {
-        pthread_mutex_lock(&oxr.lock);
-        int active = oxr.active;
-        pthread_mutex_unlock(&oxr.lock);
-        if (!active)
-            break;
-        struct timespec ts = { 0, 50000000L };
-        nanosleep(&ts, NULL);
-    }
+    http_standin_stop(oxr.srv);
 }
 
 /* ---- helpers ---- */
 
 static long long t0; /* now - 10 minutes at start: the stand-in's first timestamp */
-
-static void rfc3339(long long t, char *buf, size_t n)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static void this_month(char *buf, size_t n, int months_ahead)
 {
@@ -275,12 +174,6 @@ static long long sql_count(const char *fmt, ...)
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
     return atoll(harness_sql(sql));
-}
-
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
 }
 
 /* The job after its first attempt ended (done, dead, or queued again for

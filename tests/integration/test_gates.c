@@ -26,25 +26,11 @@ static char *token;
 static long long supplier, eg1, eg2, eg3, eg4;
 static long long eg5, svc5; /* a routable network for route.lookup */
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
 static long long new_egress(const char *name)
 {
     return id_of(ok(admin, "interconnect.create",
                     json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id", (json_int_t)supplier, "name", name,
                               "direction", "egress", "currency", "USD", "signalling_ips", "127.0.0.2")));
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- HTTP with any verb and an optional bearer ---- */
@@ -530,30 +516,16 @@ static void network_setup(void)
 {
     admin_b = login(&B, "root", "rootpass123");
     token = login_token(&A, "root", "rootpass123");
-    supplier = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Supplier G", "type",
-                                                           "supplier", "timezone", "UTC", "currencies", "USD")));
+    supplier = carrier_usd(admin, "Supplier G", "supplier");
     eg1 = new_egress("G-1");
     eg2 = new_egress("G-2");
     eg3 = new_egress("G-3");
     eg4 = new_egress("G-4");
     /* a routable network: customer C on service svc5 (lcr plan, 44 -> eg5, capacity 1) */
-    long long cust = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Customer G", "type",
-                                                                "customer", "timezone", "UTC", "currencies", "USD")));
-    json_t *cr = ok(admin, "carrier.get", json_pack("{s:I}", "id", (json_int_t)cust));
-    json_decref(ok(admin, "carrier.credit.update",
-                   json_pack("{s:I, s:I, s:{s:s, s:s}}", "id", (json_int_t)cust, "version", (json_int_t)jint(cr, "version"),
-                             "customer", "credit_type", "postpaid", "credit_limit", "100")));
-    json_decref(cr);
-    long long retail = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Retail G",
-                                                                      "currency", "USD", "direction", "customer")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)retail,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.02\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
-    long long buy = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Supplier G plan",
-                                                                   "currency", "USD", "direction", "supplier")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)buy,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.01\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
+    long long cust = carrier_usd(admin, "Customer G", "customer");
+    carrier_postpaid(admin, cust, "100");
+    long long retail = rating_plan_with(admin, "Retail G", "customer", UK_DECK("0.02"));
+    long long buy = rating_plan_with(admin, "Supplier G plan", "supplier", UK_DECK("0.01"));
     eg5 = id_of(ok(admin, "interconnect.create",
                    json_pack("{s:I, s:s, s:s, s:s, s:[s], s:I, s:i}", "carrier_id", (json_int_t)supplier, "name", "G-5",
                              "direction", "egress", "currency", "USD", "signalling_ips", "127.0.0.2",

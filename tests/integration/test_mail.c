@@ -13,22 +13,18 @@
  * didtrond runs with a 1 s Brevo timeout and a 100 ms job backoff base,
  * so a retry comes within half a second.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "http_standin.h"
 #include "suite.h"
 
 #define API_KEY "xkeysib-test-0123456789abcdef"
@@ -44,16 +40,14 @@ typedef enum { MODE_OK, MODE_BAD_REQUEST, MODE_ERROR500, MODE_TIMEOUT, MODE_TOO_
 
 static struct {
     pthread_mutex_t lock;
-    int fd, port;
-    pthread_t thread;
-    volatile int stop;
+    http_standin *srv;
+    int port;
     brevo_mode mode;            /* for the next `times` requests, then MODE_OK */
     int times;
     int requests;
     char method[16], path[256], api_key[128], content_type[128];
     json_t *body;               /* the last request's body, parsed */
-    int active;
-} brevo = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} brevo = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void brevo_set(brevo_mode mode, int times)
 {
@@ -80,181 +74,61 @@ static json_t *brevo_last_body(void)
     return b;
 }
 
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
+#define JSON_UTF8 "application/json; charset=utf-8"
 
-static void answer(int fd, int status, const char *reason, const char *body)
+static bool brevo_answer(int fd, const http_request *req, void *user)
 {
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, reason, strlen(body));
-    send_all(fd, head, (size_t)n);
-    send_all(fd, body, strlen(body));
-}
-
-static void header_value(const char *head, const char *name, char *out, size_t n)
-{
-    out[0] = '\0';
-    size_t nl = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
-        if (!strncasecmp(p + 2, name, nl) && p[2 + nl] == ':') {
-            const char *v = p + 3 + nl;
-            while (*v == ' ')
-                v++;
-            snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
-            return;
-        }
-    }
-}
-
-static void *brevo_connection(void *arg)
-{
-    int fd = *(int *)arg;
-    free(arg);
-    size_t cap = 1 << 20, len = 0;
-    char *req = malloc(cap + 1);
-    req[0] = '\0';
-    char *end = NULL;
-    size_t want = 0;
-    for (;;) {
-        if (!end && (end = strstr(req, "\r\n\r\n"))) {
-            char cl[32];
-            *end = '\0';
-            header_value(req, "Content-Length", cl, sizeof cl);
-            *end = '\r';
-            want = (size_t)(end - req) + 4 + (size_t)atol(cl);
-        }
-        if (end && len >= want)
-            break;
-        struct pollfd p = { fd, POLLIN, 0 };
-        if (len >= cap || poll(&p, 1, 5000) <= 0)
-            break;
-        ssize_t r = recv(fd, req + len, cap - len, 0);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        req[len] = '\0';
-    }
+    (void)user;
     pthread_mutex_lock(&brevo.lock);
     brevo.requests++;
     brevo_mode mode = brevo.times > 0 ? brevo.mode : MODE_OK;
     if (brevo.times > 0)
         brevo.times--;
-    if (end) {
-        *end = '\0';
-        sscanf(req, "%15s %255s", brevo.method, brevo.path);
-        header_value(req, "api-key", brevo.api_key, sizeof brevo.api_key);
-        header_value(req, "Content-Type", brevo.content_type, sizeof brevo.content_type);
-        json_decref(brevo.body);
-        brevo.body = json_loadb(end + 4, len - (size_t)(end + 4 - req), 0, NULL);
-    }
+    snprintf(brevo.method, sizeof brevo.method, "%s", req->method);
+    snprintf(brevo.path, sizeof brevo.path, "%.255s", req->target);
+    http_header_value(req->head, "api-key", brevo.api_key, sizeof brevo.api_key);
+    http_header_value(req->head, "Content-Type", brevo.content_type, sizeof brevo.content_type);
+    json_decref(brevo.body);
+    brevo.body = json_loadb(req->body, req->body_len, 0, NULL);
     int n = brevo.requests;
     pthread_mutex_unlock(&brevo.lock);
-    free(req);
 
     if (mode == MODE_TIMEOUT) {
-        /* never answer: wait until the client gives up and closes */
-        for (int i = 0; i < 300 && !brevo.stop; i++) {
-            struct pollfd p = { fd, POLLIN, 0 };
-            char sink[256];
-            if (poll(&p, 1, 100) > 0 && recv(fd, sink, sizeof sink, 0) <= 0)
-                break;
-        }
+        http_hold(fd, brevo.srv); /* never answer */
     } else if (mode == MODE_BAD_REQUEST) {
-        answer(fd, 400, "Bad Request", "{\"code\":\"invalid_parameter\",\"message\":\"sender is not valid\"}");
+        http_answer(fd, 400, "Bad Request", JSON_UTF8,
+                    "{\"code\":\"invalid_parameter\",\"message\":\"sender is not valid\"}", false);
     } else if (mode == MODE_ERROR500) {
-        answer(fd, 500, "Internal Server Error", "{\"code\":\"internal_error\",\"message\":\"try later\"}");
+        http_answer(fd, 500, "Internal Server Error", JSON_UTF8,
+                    "{\"code\":\"internal_error\",\"message\":\"try later\"}", false);
     } else if (mode == MODE_TOO_MANY) {
-        answer(fd, 429, "Too Many Requests", "{\"code\":\"too_many_requests\",\"message\":\"slow down\"}");
+        http_answer(fd, 429, "Too Many Requests", JSON_UTF8,
+                    "{\"code\":\"too_many_requests\",\"message\":\"slow down\"}", false);
     } else {
         char ok_body[128];
         snprintf(ok_body, sizeof ok_body, "{\"messageId\":\"<20261123.%d@smtp-relay.mailin.fr>\"}", n);
-        answer(fd, 201, "Created", ok_body);
+        http_answer(fd, 201, "Created", JSON_UTF8, ok_body, false);
     }
-    close(fd);
-    pthread_mutex_lock(&brevo.lock);
-    brevo.active--;
-    pthread_mutex_unlock(&brevo.lock);
-    return NULL;
-}
-
-static void *brevo_accept(void *arg)
-{
-    (void)arg;
-    while (!brevo.stop) {
-        struct pollfd p = { brevo.fd, POLLIN, 0 };
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        int c = accept(brevo.fd, NULL, NULL);
-        if (c < 0)
-            continue;
-        int *arg_fd = malloc(sizeof *arg_fd);
-        *arg_fd = c;
-        pthread_t t;
-        pthread_mutex_lock(&brevo.lock);
-        brevo.active++;
-        pthread_mutex_unlock(&brevo.lock);
-        if (pthread_create(&t, NULL, brevo_connection, arg_fd) == 0) {
-            pthread_detach(t);
-        } else {
-            close(c);
-            free(arg_fd);
-            pthread_mutex_lock(&brevo.lock);
-            brevo.active--;
-            pthread_mutex_unlock(&brevo.lock);
-        }
-    }
-    return NULL;
+    return false;
 }
 
 static void brevo_start(void)
 {
-    brevo.port = harness_free_port();
-    brevo.fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(brevo.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)brevo.port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (bind(brevo.fd, (struct sockaddr *)&a, sizeof a) || listen(brevo.fd, 64) ||
-        pthread_create(&brevo.thread, NULL, brevo_accept, NULL)) {
+    brevo.srv = http_standin_start(0, brevo_answer, NULL);
+    if (!brevo.srv) {
         fprintf(stderr, "setup: the stand-in Brevo server cannot start\n");
         exit(1);
     }
+    brevo.port = http_standin_port(brevo.srv);
 }
 
 static void brevo_stop(void)
 {
-    brevo.stop = 1;
-    pthread_join(brevo.thread, NULL);
-    close(brevo.fd);
-    for (int i = 0; i < 100; i++) {
-        pthread_mutex_lock(&brevo.lock);
-        int active = brevo.active;
-        pthread_mutex_unlock(&brevo.lock);
-        if (!active)
-            break;
-        struct timespec ts = { 0, 50000000L };
-        nanosleep(&ts, NULL);
-    }
+    http_standin_stop(brevo.srv);
     json_decref(brevo.body);
 }
 
 /* ---- helpers ---- */
-
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* Queue an e-mail through mail.send (payload: its params). */
 static long long enqueue(wsc *c, json_t *payload)

@@ -27,13 +27,6 @@ static long long cust_a, supp_s, supp_t, ic_a, eg_s, eg_t, svc_a;
 static const char retail_csv[] = "prefix,destination,rate\n44,United Kingdom,0.010\n33,France,0.020\n";
 static const char supplier_csv[] = "prefix,destination,rate\n44,United Kingdom,0.008\n33,France,0.015\n";
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
 static long long new_carrier(const char *name, const char *type)
 {
     return id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", name, "type", type,
@@ -57,12 +50,6 @@ static long long new_egress(long long carrier, const char *name)
                     json_pack("{s:I, s:s, s:s, s:s, s:[s], s:I}", "carrier_id", (json_int_t)carrier, "name", name,
                               "direction", "egress", "currency", "USD", "signalling_ips", "192.0.2.200",
                               "supplier_rating_plan_id", (json_int_t)supplier_plan)));
-}
-
-static void rfc3339(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 }
 
 /* A CDR from A-IN to `egress` that ended `ago` seconds before now and
@@ -97,15 +84,6 @@ static json_t *kpi(const char *scope, json_t *id, const char *window)
 static double num(json_t *o, const char *key)
 {
     return json_number_value(json_object_get(o, key));
-}
-
-static char *idstr(long long id)
-{
-    static char buf[4][32];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%lld", id);
-    return buf[i];
 }
 
 /* The network and the CDRs, through the methods clients call (an
@@ -320,16 +298,6 @@ static json_t *next_kpi_event(wsc *c, int timeout_ms)
     return NULL;
 }
 
-static json_t *item_of(json_t *items, const char *id)
-{
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it)
-        if (!strcmp(jstr(it, "scope_id"), id))
-            return it;
-    return NULL;
-}
-
 START_TEST(test_spark_gives_asr_per_10s_bucket_null_where_no_attempts)
 {
     json_t *r = ok(admin, "monitor.kpi", json_pack("{s:s, s:I, s:b}", "scope", "interconnect", "id",
@@ -416,7 +384,7 @@ START_TEST(test_kpi_events_come_every_second_full_then_changes_only)
     ck_assert_int_eq(json_array_size(items), 2);
     char uk[64];
     snprintf(uk, sizeof uk, "%lld/United Kingdom", eg_s);
-    ck_assert_ptr_nonnull(item_of(items, uk));
+    ck_assert_ptr_nonnull(kpi_item(items, uk));
     ck_assert_ptr_null(json_object_get(json_array_get(items, 0), "spark"));
     json_decref(e);
 
@@ -442,25 +410,28 @@ START_TEST(test_kpi_events_come_every_second_full_then_changes_only)
 }
 END_TEST
 
+/* Asserts the metrics text holds the line
+ * didtron_kpi_<name>{interconnect="<ic>",window="<window>"} <value>. */
+static void has_metric(const char *body, const char *name, long long ic, const char *window, const char *value)
+{
+    char want[256];
+    snprintf(want, sizeof want, "didtron_kpi_%s{interconnect=\"%lld\",window=\"%s\"} %s\n", name, ic, window, value);
+    ck_assert_msg(strstr(body, want), "no %s in\n%s", want, body);
+}
+
 START_TEST(test_metrics_has_kpi_gauges_per_interconnect)
 {
     char *body = NULL;
     ck_assert_int_eq(http_get(S.port, "/metrics", &body), 200);
     char want[160];
     /* S over 5m: ASR 0.6, ACD 164/3, NER 0.8, PDD 1625 */
-    snprintf(want, sizeof want, "didtron_kpi_asr{interconnect=\"%lld\",window=\"5m\"} 0.6000\n", eg_s);
-    ck_assert_msg(strstr(body, want), "no %s in\n%s", want, body);
-    snprintf(want, sizeof want, "didtron_kpi_acd_seconds{interconnect=\"%lld\",window=\"5m\"} 54.7\n", eg_s);
-    ck_assert_ptr_nonnull(strstr(body, want));
-    snprintf(want, sizeof want, "didtron_kpi_ner{interconnect=\"%lld\",window=\"5m\"} 0.8000\n", eg_s);
-    ck_assert_ptr_nonnull(strstr(body, want));
-    snprintf(want, sizeof want, "didtron_kpi_pdd_ms{interconnect=\"%lld\",window=\"5m\"} 1625\n", eg_s);
-    ck_assert_ptr_nonnull(strstr(body, want));
-    snprintf(want, sizeof want, "didtron_kpi_attempts{interconnect=\"%lld\",window=\"5m\"} 5\n", eg_s);
-    ck_assert_ptr_nonnull(strstr(body, want));
+    has_metric(body, "asr", eg_s, "5m", "0.6000");
+    has_metric(body, "acd_seconds", eg_s, "5m", "54.7");
+    has_metric(body, "ner", eg_s, "5m", "0.8000");
+    has_metric(body, "pdd_ms", eg_s, "5m", "1625");
+    has_metric(body, "attempts", eg_s, "5m", "5");
     /* 1h adds the call of 10 minutes ago: 6 attempts */
-    snprintf(want, sizeof want, "didtron_kpi_attempts{interconnect=\"%lld\",window=\"1h\"} 6\n", eg_s);
-    ck_assert_ptr_nonnull(strstr(body, want));
+    has_metric(body, "attempts", eg_s, "1h", "6");
     /* T has no PDD: no pdd sample */
     snprintf(want, sizeof want, "didtron_kpi_pdd_ms{interconnect=\"%lld\"", eg_t);
     ck_assert_ptr_null(strstr(body, want));

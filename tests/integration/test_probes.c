@@ -11,16 +11,15 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "kamailio/kamailio_run.h"
 #include "suite.h"
 
 #ifndef KAMAILIO_OPTIONS_CFG
@@ -33,47 +32,9 @@
 
 static test_server S;
 static wsc *admin;
-static pid_t kam = -1;
+static kamailio_run kam = { .pid = -1 };
 static int silent_fd = -1, silent2_fd = -1;
-static char cfg_path[128];
 static long long up_ic, down_ic, manual_ic, svc;
-
-static const char *kamailio_bin(void)
-{
-    static const char *const where[] = { "/usr/sbin/kamailio", "/usr/local/sbin/kamailio", NULL };
-    for (int i = 0; where[i]; i++)
-        if (access(where[i], X_OK) == 0)
-            return where[i];
-    return NULL;
-}
-
-static const char *mpath(void)
-{
-    static const char *const where[] = { "/usr/lib/x86_64-linux-gnu/kamailio/modules/",
-                                         "/usr/lib/aarch64-linux-gnu/kamailio/modules/",
-                                         "/usr/lib/kamailio/modules/", NULL };
-    for (int i = 0; where[i]; i++) {
-        char p[256];
-        snprintf(p, sizeof p, "%ssl.so", where[i]);
-        if (access(p, R_OK) == 0)
-            return where[i];
-    }
-    return NULL;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
 
 static int bind_udp(const char *addr)
 {
@@ -88,65 +49,15 @@ static int bind_udp(const char *addr)
     return fd;
 }
 
-/* options.cfg with the address filled in, in a temp file. */
-static bool write_cfg(void)
-{
-    FILE *in = fopen(KAMAILIO_OPTIONS_CFG, "r");
-    snprintf(cfg_path, sizeof cfg_path, "/tmp/didtron-kamailio-options-%d.cfg", (int)getpid());
-    FILE *out = fopen(cfg_path, "w");
-    if (!in || !out) {
-        if (in)
-            fclose(in);
-        if (out)
-            fclose(out);
-        return false;
-    }
-    char line[1024];
-    const char *keys[] = { "@SIP_ADDR@", "@SIP_PORT@", "@MPATH@" }, *vals[] = { KAM_ADDR, "5060", mpath() };
-    while (fgets(line, sizeof line, in)) {
-        const char *p = line;
-        while (*p) {
-            int k = -1;
-            for (int i = 0; i < 3; i++)
-                if (!strncmp(p, keys[i], strlen(keys[i])))
-                    k = i;
-            if (k >= 0) {
-                fputs(vals[k], out);
-                p += strlen(keys[k]);
-            } else {
-                fputc(*p++, out);
-            }
-        }
-    }
-    fclose(in);
-    fclose(out);
-    return true;
-}
-
 static bool start_kamailio(void)
 {
-    if (!write_cfg())
-        return false;
-    kam = fork();
-    if (kam == 0) {
-        char log[160];
-        snprintf(log, sizeof log, "/tmp/didtron-kamailio-options-%d.log", (int)getppid());
-        FILE *f = freopen(log, "w", stderr);
-        (void)f;
-        dup2(2, 1);
-        execl(kamailio_bin(), "kamailio", "-DD", "-E", "-f", cfg_path, (char *)NULL);
-        _exit(127);
-    }
-    return kam > 0;
+    const char *keys[] = { "@SIP_ADDR@", "@SIP_PORT@" }, *vals[] = { KAM_ADDR, "5060" };
+    return kamailio_start(&kam, "kamailio-options", KAMAILIO_OPTIONS_CFG, "sl.so", keys, vals, 2);
 }
 
 static void stop_kamailio(void)
 {
-    if (kam > 0) {
-        kill(kam, SIGTERM);
-        waitpid(kam, NULL, 0);
-        kam = -1;
-    }
+    kamailio_stop(&kam);
 }
 
 static long long egress(long long carrier, const char *name, const char *ip, long long plan, bool auto_disable)
@@ -161,28 +72,11 @@ static long long egress(long long carrier, const char *name, const char *ip, lon
 
 static void setup_network(void)
 {
-    long long cust = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Customer P",
-                                                                "type", "customer", "timezone", "UTC", "currencies",
-                                                                "USD")));
-    long long supp = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Supplier P",
-                                                                "type", "supplier", "timezone", "UTC", "currencies",
-                                                                "USD")));
-    json_t *cr = ok(admin, "carrier.get", json_pack("{s:I}", "id", (json_int_t)cust));
-    long long version = jint(cr, "version");
-    json_decref(cr);
-    json_decref(ok(admin, "carrier.credit.update",
-                   json_pack("{s:I, s:I, s:{s:s, s:s}}", "id", (json_int_t)cust, "version", (json_int_t)version,
-                             "customer", "credit_type", "postpaid", "credit_limit", "100")));
-    long long retail = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Retail P",
-                                                                      "currency", "USD", "direction", "customer")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)retail,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.02\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
-    long long buy = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Supplier P plan",
-                                                                   "currency", "USD", "direction", "supplier")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)buy,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.01\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
+    long long cust = carrier_usd(admin, "Customer P", "customer");
+    long long supp = carrier_usd(admin, "Supplier P", "supplier");
+    carrier_postpaid(admin, cust, "100");
+    long long retail = rating_plan_with(admin, "Retail P", "customer", UK_DECK("0.02"));
+    long long buy = rating_plan_with(admin, "Supplier P plan", "supplier", UK_DECK("0.01"));
     up_ic = egress(supp, "P-UP", KAM_ADDR, buy, true);
     down_ic = egress(supp, "P-DOWN", SILENT_ADDR, buy, true);
     manual_ic = egress(supp, "P-MANUAL", SILENT2_ADDR, buy, true);
@@ -253,25 +147,6 @@ static void point_at(long long ic, const char *ip)
     json_decref(g);
     json_decref(ok(admin, "interconnect.update", json_pack("{s:I, s:I, s:[s]}", "id", (json_int_t)ic, "version",
                                                            (json_int_t)version, "signalling_ips", ip)));
-}
-
-/* The next event of topic on c within ms (others skipped); NULL if none. */
-static json_t *next_event(wsc *c, const char *topic, int ms)
-{
-    int64_t t0 = mono_ms();
-    while (mono_ms() - t0 < ms) {
-        json_t *ev = wsc_next_event(c, (int)(ms - (mono_ms() - t0)));
-        if (!ev)
-            return NULL;
-        json_t *params = json_object_get(ev, "params");
-        if (!strcmp(jstr(params, "topic"), topic)) {
-            json_t *d = json_incref(json_object_get(params, "data"));
-            json_decref(ev);
-            return d;
-        }
-        json_decref(ev);
-    }
-    return NULL;
 }
 
 START_TEST(test_a_box_that_answers_options_is_up_with_its_rtt)
@@ -414,7 +289,7 @@ END_TEST
 
 int main(void)
 {
-    if (!kamailio_bin() || !mpath()) {
+    if (!kamailio_bin() || !kamailio_mpath("sl.so")) {
         fprintf(stderr, "kamailio is not installed: skipped\n");
         return 77;
     }
@@ -444,13 +319,7 @@ int main(void)
     tcase_add_test(tc, test_probe_changed_events_and_the_params_of_monitor_probes);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
-    stop_kamailio();
-    unlink(cfg_path);
-    if (!failed) {
-        char log[160];
-        snprintf(log, sizeof log, "/tmp/didtron-kamailio-options-%d.log", (int)getpid());
-        unlink(log);
-    }
+    kamailio_done(&kam, failed); /* the log kept for reading when a test failed */
     wsc_close(admin);
     server_stop(&S, 10000);
     harness_done();

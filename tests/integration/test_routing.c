@@ -46,13 +46,6 @@ static const char *const supplier_csv[] = {
 
 /* ---- helpers ---- */
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
 static long long new_carrier(const char *name, const char *type, const char *currency)
 {
     return id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", name, "type", type,
@@ -964,12 +957,6 @@ END_TEST
 
 /* ---- quality (the KPI windows of monitoring) ---- */
 
-static void rfc3339(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-}
-
 /* n London calls from A-IN through egress ic that ended a minute ago;
  * the first `answered` of them answered for `seconds`. */
 static void london_calls(const char *tag, long long ic, int n, int answered, int seconds)
@@ -1066,13 +1053,6 @@ END_TEST
 
 /* ---- state held in memory across instances ---- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 START_TEST(test_a_charge_on_another_instance_refuses_lookups_here_within_a_second)
 {
     long long c = new_carrier("Prepaid E", "customer", "USD");
@@ -1095,14 +1075,14 @@ START_TEST(test_a_charge_on_another_instance_refuses_lookups_here_within_a_secon
     json_decref(ok(b, "ledger.post", json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "idempotency_key", "e-charge",
                                                "kind", "charge", "carrier_id", (json_int_t)c, "side", "customer",
                                                "amount", "5", "currency", "USD")));
-    long long t0 = now_ms(), refused_after = -1;
-    while (now_ms() - t0 < 3000) {
+    long long t0 = mono_ms(), refused_after = -1;
+    while (mono_ms() - t0 < 3000) {
         json_t *r = call(admin, "route.lookup", json_pack("{s:I, s:s, s:s}", "service_id", (json_int_t)svc, "caller",
                                                           "1", "callee", "447700900001"));
         int code = wsc_error_code(r);
         json_decref(r);
         if (code == -32010) {
-            refused_after = now_ms() - t0;
+            refused_after = mono_ms() - t0;
             break;
         }
         usleep(20000);
@@ -1113,14 +1093,14 @@ START_TEST(test_a_charge_on_another_instance_refuses_lookups_here_within_a_secon
     json_decref(ok(b, "interconnect.update", json_pack("{s:I, s:I, s:s}", "id", (json_int_t)eg[2], "version",
                                                        (json_int_t)jint(g, "version"), "status", "disabled")));
     json_decref(g);
-    t0 = now_ms();
+    t0 = mono_ms();
     long long seen_after = -1;
-    while (now_ms() - t0 < 3000) {
+    while (mono_ms() - t0 < 3000) {
         json_t *r = lookup("441234567890");
         bool gone = rejected(r, eg[2]) && !strcmp(rejected(r, eg[2]), "disabled");
         json_decref(r);
         if (gone) {
-            seen_after = now_ms() - t0;
+            seen_after = mono_ms() - t0;
             break;
         }
         usleep(20000);

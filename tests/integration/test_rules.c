@@ -7,18 +7,16 @@
  * (a "minute" of recovery is 0.3 s). Each test has egresses of its own, so
  * rules of one test never see another's CDRs.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "http_standin.h"
 #include "suite.h"
 
 static test_server S, B; /* B: a second instance on the same database */
@@ -27,41 +25,12 @@ static long long supplier, customer, ingress, svc, routing_plan, buy_plan;
 static long long eg_fire, eg_pause, eg_band, eg_manual, eg_hook, eg_anom, eg_route, eg_penalty, eg_restart, eg_multi, eg_probation;
 static int cdr_seq;
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *idstr(long long id)
-{
-    static char buf[4][32];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%lld", id);
-    return buf[i];
-}
-
 static long long new_egress(const char *name)
 {
     return id_of(ok(admin, "interconnect.create",
                     json_pack("{s:I, s:s, s:s, s:s, s:[s], s:I}", "carrier_id", (json_int_t)supplier, "name", name,
                               "direction", "egress", "currency", "USD", "signalling_ips", "127.0.0.2",
                               "supplier_rating_plan_id", (json_int_t)buy_plan)));
-}
-
-static void rfc3339(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 }
 
 /* Ingest `answered` answered (30 s) and `failed` failed (503) calls to UK
@@ -108,37 +77,27 @@ static long long new_rule(const char *name, long long egress, const char *metric
     return id_of(ok(admin, "monitor.rule.create", p));
 }
 
-/* The next event of topic (others skipped), its data (new reference), or
- * NULL after timeout_ms. */
-static json_t *next_of(wsc *w, const char *topic, int timeout_ms)
-{
-    int64_t end = mono_ms() + timeout_ms;
-    while (mono_ms() < end) {
-        json_t *ev = wsc_next_event(w, (int)(end - mono_ms()));
-        if (!ev)
-            return NULL;
-        json_t *params = json_object_get(ev, "params");
-        if (!strcmp(jstr(params, "topic"), topic)) {
-            json_t *d = json_incref(json_object_get(params, "data"));
-            json_decref(ev);
-            return d;
-        }
-        json_decref(ev);
-    }
-    return NULL;
-}
-
 /* alert.fired of this rule (others skipped). */
 static json_t *fired_of(wsc *w, long long rule, int timeout_ms)
 {
     int64_t end = mono_ms() + timeout_ms;
     json_t *d;
-    while ((d = next_of(w, "alert.fired", (int)(end - mono_ms() > 0 ? end - mono_ms() : 0)))) {
+    while ((d = next_event(w, "alert.fired", (int)(end - mono_ms() > 0 ? end - mono_ms() : 0)))) {
         if (jint(d, "rule_id") == rule)
             return d;
         json_decref(d);
     }
     return NULL;
+}
+
+/* The id of the alert.fired of this rule (asserts one comes). */
+static long long fired_id(wsc *w, long long rule, int timeout_ms)
+{
+    json_t *a = fired_of(w, rule, timeout_ms);
+    ck_assert_msg(a != NULL, "rule %lld did not fire within %d ms", rule, timeout_ms);
+    long long id = jint(a, "id");
+    json_decref(a);
+    return id;
 }
 
 /* A noc user's connection subscribed to the alert topics. */
@@ -211,63 +170,38 @@ static void wait_lookup(long long egress, const char *want, int timeout_ms)
 
 static struct {
     pthread_mutex_t lock;
-    int fd, port, hits_ok, hits_gone;
+    int port, hits_ok, hits_gone;
     char last_body[8192];
-    pthread_t thread;
-} hook = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} hook = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static void *hook_accept(void *arg)
+static bool hook_answer(int fd, const http_request *req, void *user)
 {
-    (void)arg;
-    for (;;) {
-        int c = accept(hook.fd, NULL, NULL);
-        if (c < 0)
-            return NULL;
-        char buf[16384];
-        size_t n = 0;
-        ssize_t k;
-        char *body = NULL;
-        long want = -1;
-        while (n < sizeof buf - 1 && (k = read(c, buf + n, sizeof buf - 1 - n)) > 0) {
-            n += (size_t)k;
-            buf[n] = 0;
-            char *h = strstr(buf, "\r\n\r\n");
-            if (h && want < 0) {
-                char *cl = strcasestr(buf, "Content-Length:");
-                want = cl ? atol(cl + 15) : 0;
-                body = h + 4;
-            }
-            if (body && (long)(n - (size_t)(body - buf)) >= want)
-                break;
-        }
-        bool gone = strncmp(buf, "POST /gone", 10) == 0;
-        pthread_mutex_lock(&hook.lock);
-        if (gone)
-            hook.hits_gone++;
-        else {
-            hook.hits_ok++;
-            snprintf(hook.last_body, sizeof hook.last_body, "%s", body ? body : "");
-        }
-        pthread_mutex_unlock(&hook.lock);
-        const char *ans = gone ? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                               : "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
-        if (write(c, ans, strlen(ans)) < 0)
-            perror("hook write");
-        close(c);
+    (void)user;
+    bool gone = !strcmp(req->method, "POST") && !strncmp(req->target, "/gone", 5);
+    pthread_mutex_lock(&hook.lock);
+    if (gone)
+        hook.hits_gone++;
+    else {
+        hook.hits_ok++;
+        snprintf(hook.last_body, sizeof hook.last_body, "%s", req->body);
     }
+    pthread_mutex_unlock(&hook.lock);
+    if (gone)
+        http_answer(fd, 404, "Not Found", NULL, "", false);
+    else
+        http_answer(fd, 204, "No Content", NULL, "", false);
+    return false;
 }
 
+/* Runs until the process ends. */
 static void hook_start(void)
 {
-    hook.fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    if (bind(hook.fd, (struct sockaddr *)&a, sizeof a) || listen(hook.fd, 16) ||
-        getsockname(hook.fd, (struct sockaddr *)&a, &len) || pthread_create(&hook.thread, NULL, hook_accept, NULL)) {
+    http_standin *srv = http_standin_start(0, hook_answer, NULL);
+    if (!srv) {
         fprintf(stderr, "setup: the stand-in webhook receiver cannot start\n");
         exit(1);
     }
-    hook.port = ntohs(a.sin_port);
+    hook.port = http_standin_port(srv);
 }
 
 /* ---- tests ---- */
@@ -376,22 +310,20 @@ START_TEST(test_a_sustained_breach_fires_once_then_ack_and_resolve)
     ck_assert_str_eq(jstr(r, "state"), "acknowledged");
     ck_assert_str_eq(jstr(r, "acknowledged_by"), "root");
     json_decref(r);
-    json_t *d = next_of(w, "alert.acknowledged", 3000);
-    ck_assert_ptr_nonnull(d);
+    json_t *d = expect_event(w, "alert.acknowledged", 3000);
     ck_assert_int_eq(jint(d, "id"), id);
     ck_assert_str_eq(jstr(d, "acknowledged_by"), "root");
     json_decref(d);
     r = ok(admin, "alert.ack", json_pack("{s:I}", "id", (json_int_t)id)); /* again: same, no event */
     ck_assert_str_eq(jstr(r, "state"), "acknowledged");
     json_decref(r);
-    ck_assert_ptr_null(next_of(w, "alert.acknowledged", 700));
+    ck_assert_ptr_null(next_event(w, "alert.acknowledged", 700));
 
     r = ok(admin, "alert.resolve", json_pack("{s:I, s:s}", "id", (json_int_t)id, "note", "carrier fixed it"));
     ck_assert_str_eq(jstr(r, "state"), "resolved");
     ck_assert_str_eq(jstr(r, "resolution"), "manual: carrier fixed it");
     json_decref(r);
-    d = next_of(w, "alert.resolved", 3000);
-    ck_assert_ptr_nonnull(d);
+    d = expect_event(w, "alert.resolved", 3000);
     ck_assert_int_eq(jint(d, "id"), id);
     ck_assert_str_eq(jstr(d, "resolved_by"), "root");
     json_decref(d);
@@ -423,8 +355,7 @@ START_TEST(test_a_pause_rule_pauses_then_recovers_after_the_shortened_minutes)
     ck_assert_str_eq(jstr(a, "severity"), "critical");
     long long id = jint(a, "id");
     json_decref(a);
-    json_t *p = next_of(wp, "route.paused", 3000);
-    ck_assert_ptr_nonnull(p);
+    json_t *p = expect_event(wp, "route.paused", 3000);
     ck_assert_int_eq(jint(p, "interconnect_id"), eg_pause);
     ck_assert_str_eq(jstr(p, "actor_kind"), "rule");
     ck_assert_str_eq(jstr(p, "actor"), "Pause floor");
@@ -435,14 +366,12 @@ START_TEST(test_a_pause_rule_pauses_then_recovers_after_the_shortened_minutes)
     /* recovered: 40 answered of 50 = 0.8 > 0.5 for 2 "minutes" (0.6 s) */
     int64_t t0 = mono_ms();
     ingest(eg_pause, 40, 0);
-    json_t *d = next_of(w, "alert.resolved", 8000);
-    ck_assert_ptr_nonnull(d);
+    json_t *d = expect_event(w, "alert.resolved", 8000);
     ck_assert_int_eq(jint(d, "id"), id);
     ck_assert_str_eq(jstr(d, "resolution"), "recovered");
     json_decref(d);
     ck_assert_int_ge(mono_ms() - t0, 600);
-    d = next_of(wp, "route.resumed", 3000);
-    ck_assert_ptr_nonnull(d);
+    d = expect_event(wp, "route.resumed", 3000);
     ck_assert_int_eq(jint(d, "interconnect_id"), eg_pause);
     json_decref(d);
     wait_lookup(eg_pause, "", 3000);
@@ -459,18 +388,14 @@ START_TEST(test_hysteresis_a_value_between_threshold_and_reset_does_not_clear)
                               json_pack("{s:f, s:{s:s, s:i}}", "reset_threshold", 0.6, "recovery", "mode", "auto",
                                         "after_minutes", 1));
     ingest(eg_band, 0, 10);
-    json_t *a = fired_of(w, rule, 5000);
-    ck_assert_ptr_nonnull(a);
-    long long id = jint(a, "id");
-    json_decref(a);
+    long long id = fired_id(w, rule, 5000);
     ingest(eg_band, 6, 0); /* 6 of 16 = 0.375: above 0.3, below 0.6 */
-    ck_assert_ptr_null(next_of(w, "alert.resolved", 2000));
+    ck_assert_ptr_null(next_event(w, "alert.resolved", 2000));
     json_t *g = alert_get(id);
     ck_assert_str_eq(jstr(g, "state"), "fired");
     json_decref(g);
     ingest(eg_band, 20, 0); /* 26 of 36 = 0.72 */
-    json_t *d = next_of(w, "alert.resolved", 5000);
-    ck_assert_ptr_nonnull(d);
+    json_t *d = expect_event(w, "alert.resolved", 5000);
     ck_assert_int_eq(jint(d, "id"), id);
     json_decref(d);
     wsc_close(w);
@@ -483,32 +408,26 @@ START_TEST(test_manual_recovery_waits_for_a_person_and_a_resumed_pause_is_not_re
     long long rule = new_rule("Manual", eg_manual, "asr", "<", 0.3,
                               json_pack("{s:s, s:{s:s}}", "action", "disable", "recovery", "mode", "manual"));
     ingest(eg_manual, 0, 10);
-    json_t *a = fired_of(w, rule, 5000);
-    ck_assert_ptr_nonnull(a);
-    long long id = jint(a, "id");
-    json_decref(a);
-    json_t *p = next_of(wp, "route.paused", 3000);
-    ck_assert_ptr_nonnull(p);
+    long long id = fired_id(w, rule, 5000);
+    json_t *p = expect_event(wp, "route.paused", 3000);
     ck_assert_str_eq(jstr(p, "actor_kind"), "rule");
     json_decref(p);
     wait_lookup(eg_manual, "paused", 3000);
     /* a person resumes while the breach lasts: the rule does not pause again */
     json_decref(ok(admin, "route.resume", json_pack("{s:I}", "interconnect_id", (json_int_t)eg_manual)));
     ingest(eg_manual, 0, 5);
-    ck_assert_ptr_nonnull((p = next_of(wp, "route.resumed", 3000)));
-    json_decref(p);
-    ck_assert_ptr_null(next_of(wp, "route.paused", 1500));
+    json_decref(expect_event(wp, "route.resumed", 3000));
+    ck_assert_ptr_null(next_event(wp, "route.paused", 1500));
     wait_lookup(eg_manual, "", 3000);
     ck_assert_int_eq(active_rule_pauses(eg_manual), 0);
     /* the figure recovers: nothing happens by itself */
     ingest(eg_manual, 60, 0);
-    ck_assert_ptr_null(next_of(w, "alert.resolved", 2000));
+    ck_assert_ptr_null(next_event(w, "alert.resolved", 2000));
     json_t *g = alert_get(id);
     ck_assert_str_eq(jstr(g, "state"), "fired");
     json_decref(g);
     json_decref(ok(admin, "alert.resolve", json_pack("{s:I}", "id", (json_int_t)id)));
-    json_t *d = next_of(w, "alert.resolved", 3000);
-    ck_assert_ptr_nonnull(d);
+    json_t *d = expect_event(w, "alert.resolved", 3000);
     ck_assert_str_eq(jstr(d, "resolution"), "manual");
     json_decref(d);
     wsc_close(wp);
@@ -526,10 +445,7 @@ START_TEST(test_webhook_and_email_notifications_are_queued_and_the_webhook_reach
                               json_pack("{s:[{s:s}, {s:s}, {s:[s]}, s]}", "notify", "webhook", url, "webhook", gone,
                                         "email", "noc@example.com", "console"));
     ingest(eg_hook, 0, 10);
-    json_t *a = fired_of(w, rule, 5000);
-    ck_assert_ptr_nonnull(a);
-    long long id = jint(a, "id");
-    json_decref(a);
+    long long id = fired_id(w, rule, 5000);
     int64_t end = mono_ms() + 10000;
     int ok_hits = 0, gone_hits = 0;
     char body[8192];
@@ -614,15 +530,13 @@ START_TEST(test_a_route_rule_pauses_the_prefixes_of_its_destination)
     ck_assert_str_eq(jstr(a, "scope_id"), sid);
     ck_assert_int_eq(jint(a, "interconnect_id"), eg_route);
     json_decref(a);
-    json_t *p = next_of(wp, "route.paused", 3000);
-    ck_assert_ptr_nonnull(p);
+    json_t *p = expect_event(wp, "route.paused", 3000);
     ck_assert_int_eq(jint(p, "interconnect_id"), eg_route);
     ck_assert_str_eq(jstr(p, "prefix"), "44"); /* the supplier deck's United Kingdom */
     ck_assert_str_eq(jstr(p, "actor_kind"), "rule");
     json_decref(p);
     ingest(eg_route, 40, 0);
-    p = next_of(wp, "route.resumed", 5000);
-    ck_assert_ptr_nonnull(p);
+    p = expect_event(wp, "route.resumed", 5000);
     ck_assert_str_eq(jstr(p, "prefix"), "44");
     json_decref(p);
     ck_assert_int_eq(active_rule_pauses(eg_route), 0);
@@ -638,17 +552,13 @@ START_TEST(test_a_disable_holds_for_the_penalty_before_recovery)
                               json_pack("{s:s, s:i, s:{s:s, s:i}}", "action", "disable", "penalty_minutes", 5,
                                         "recovery", "mode", "auto", "after_minutes", 0));
     ingest(eg_penalty, 0, 10);
-    json_t *p = next_of(wp, "route.paused", 5000);
-    ck_assert_ptr_nonnull(p);
+    json_t *p = expect_event(wp, "route.paused", 5000);
     int64_t paused = mono_ms();
     json_decref(p);
     ingest(eg_penalty, 60, 0); /* fine at once; recovery waits 0 minutes, the penalty 5 (1.5 s) */
-    p = next_of(wp, "route.resumed", 8000);
-    ck_assert_ptr_nonnull(p);
-    json_decref(p);
+    json_decref(expect_event(wp, "route.resumed", 8000));
     ck_assert_int_ge(mono_ms() - paused, 1400);
-    json_t *d = next_of(w, "alert.resolved", 3000);
-    ck_assert_ptr_nonnull(d);
+    json_t *d = expect_event(w, "alert.resolved", 3000);
     ck_assert_str_eq(jstr(d, "resolution"), "recovered");
     json_decref(d);
     ck_assert_int_eq(open_alerts_of(rule), 0);
@@ -668,19 +578,13 @@ START_TEST(test_a_paused_scope_whose_window_drains_is_put_on_probation)
                               json_pack("{s:s, s:{s:s, s:i}}", "action", "pause", "recovery", "mode", "auto",
                                         "after_minutes", 1));
     ingest_ago(eg_probation, 0, 10, 285);
-    json_t *a = fired_of(w, rule, 5000);
-    ck_assert_ptr_nonnull(a);
-    long long id = jint(a, "id");
-    json_decref(a);
-    json_t *p = next_of(wp, "route.paused", 3000);
-    ck_assert_ptr_nonnull(p);
-    json_decref(p);
-    p = next_of(wp, "route.resumed", 25000);
+    long long id = fired_id(w, rule, 5000);
+    json_decref(expect_event(wp, "route.paused", 3000));
+    json_t *p = next_event(wp, "route.resumed", 25000);
     ck_assert_msg(p != NULL, "the drained window did not lift the pause");
     ck_assert_int_eq(jint(p, "interconnect_id"), eg_probation);
     json_decref(p);
-    json_t *d = next_of(w, "alert.resolved", 3000);
-    ck_assert_ptr_nonnull(d);
+    json_t *d = expect_event(w, "alert.resolved", 3000);
     ck_assert_int_eq(jint(d, "id"), id);
     json_decref(d);
     wsc_close(wp);
@@ -704,10 +608,7 @@ START_TEST(test_two_instances_breaching_together_make_one_alert)
     admin = admin_b;
     ingest(eg_multi, 0, 10);
     admin = saved;
-    json_t *a = fired_of(w, rule, 5000);
-    ck_assert_ptr_nonnull(a);
-    long long id = jint(a, "id");
-    json_decref(a);
+    long long id = fired_id(w, rule, 5000);
     ck_assert_ptr_null(fired_of(w, rule, 1500));
     ck_assert_int_eq(open_alerts_of(rule), 1);
     char sql[160];
@@ -732,13 +633,8 @@ START_TEST(test_after_a_restart_the_rule_still_owns_its_pause_and_lifts_it)
                               json_pack("{s:s, s:{s:s, s:i}}", "action", "pause", "recovery", "mode", "auto",
                                         "after_minutes", 1));
     ingest(eg_restart, 0, 10);
-    json_t *a = fired_of(w, rule, 5000);
-    ck_assert_ptr_nonnull(a);
-    long long id = jint(a, "id");
-    json_decref(a);
-    json_t *p = next_of(wp, "route.paused", 3000);
-    ck_assert_ptr_nonnull(p);
-    json_decref(p);
+    long long id = fired_id(w, rule, 5000);
+    json_decref(expect_event(wp, "route.paused", 3000));
     wsc_close(wp);
     wsc_close(w);
     wsc_close(admin);
@@ -753,12 +649,10 @@ START_TEST(test_after_a_restart_the_rule_still_owns_its_pause_and_lifts_it)
     ck_assert_ptr_null(fired_of(w, rule, 1500));
     ck_assert_int_eq(open_alerts_of(rule), 1);
     ingest(eg_restart, 40, 0);
-    json_t *d = next_of(w, "alert.resolved", 8000);
-    ck_assert_ptr_nonnull(d);
+    json_t *d = expect_event(w, "alert.resolved", 8000);
     ck_assert_int_eq(jint(d, "id"), id);
     json_decref(d);
-    p = next_of(wp, "route.resumed", 3000);
-    ck_assert_ptr_nonnull(p);
+    json_t *p = expect_event(wp, "route.resumed", 3000);
     ck_assert_int_eq(jint(p, "interconnect_id"), eg_restart);
     json_decref(p);
     ck_assert_int_eq(active_rule_pauses(eg_restart), 0);
@@ -771,26 +665,11 @@ static void network_setup(void)
 {
     hook_start();
     create_user(admin, "noc1", "noc");
-    supplier = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Supplier R", "type",
-                                                           "supplier", "timezone", "UTC", "currencies", "USD")));
-    customer = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Customer R", "type",
-                                                           "customer", "timezone", "UTC", "currencies", "USD")));
-    json_t *cr = ok(admin, "carrier.get", json_pack("{s:I}", "id", (json_int_t)customer));
-    json_decref(ok(admin, "carrier.credit.update",
-                   json_pack("{s:I, s:I, s:{s:s, s:s}}", "id", (json_int_t)customer, "version",
-                             (json_int_t)jint(cr, "version"), "customer", "credit_type", "postpaid", "credit_limit",
-                             "100000")));
-    json_decref(cr);
-    long long retail = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Retail R",
-                                                                      "currency", "USD", "direction", "customer")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)retail,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.02\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
-    buy_plan = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Supplier R plan",
-                                                              "currency", "USD", "direction", "supplier")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)buy_plan,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.01\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
+    supplier = carrier_usd(admin, "Supplier R", "supplier");
+    customer = carrier_usd(admin, "Customer R", "customer");
+    carrier_postpaid(admin, customer, "100000");
+    long long retail = rating_plan_with(admin, "Retail R", "customer", UK_DECK("0.02"));
+    buy_plan = rating_plan_with(admin, "Supplier R plan", "supplier", UK_DECK("0.01"));
     eg_fire = new_egress("R-FIRE");
     eg_pause = new_egress("R-PAUSE");
     eg_band = new_egress("R-BAND");

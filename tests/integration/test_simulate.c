@@ -18,13 +18,6 @@ static test_server S;
 static wsc *admin;
 static char *token;
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
 static long long plan(const char *name, const char *direction, const char *rate)
 {
     long long id = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", name, "currency", "USD",
@@ -100,18 +93,6 @@ static int simulate(const char *scenario, const char *seconds, char **out)
     return rc;
 }
 
-static json_t *kpi_of(json_t *items, long long ic)
-{
-    char id[24];
-    snprintf(id, sizeof id, "%lld", ic);
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it)
-        if (!strcmp(jstr(it, "scope_id"), id))
-            return it;
-    return NULL;
-}
-
 START_TEST(test_a_supplier_degraded_from_minute_0_shows_the_lower_asr)
 {
     setup_network();
@@ -134,7 +115,7 @@ START_TEST(test_a_supplier_degraded_from_minute_0_shows_the_lower_asr)
 
     json_t *r = ok(admin, "monitor.kpi", json_pack("{s:s}", "scope", "interconnect"));
     json_t *items = json_object_get(r, "items");
-    json_t *g = kpi_of(items, good), *b = kpi_of(items, bad);
+    json_t *g = kpi_item(items, idstr(good)), *b = kpi_item(items, idstr(bad));
     ck_assert_ptr_nonnull(g);
     ck_assert_ptr_nonnull(b);
     ck_assert_int_gt(jint(g, "attempts"), 20);
@@ -152,30 +133,28 @@ START_TEST(test_a_supplier_degraded_from_minute_0_shows_the_lower_asr)
 }
 END_TEST
 
-START_TEST(test_a_malformed_scenario_is_refused_naming_the_field)
+/* The simulator refuses scenario (run for 1 s), its output naming why. */
+static void refused(const char *scenario, const char *why)
 {
     char *out = NULL;
-    int rc = simulate("{\"calls_per_second\": 5, \"ingress\": [{\"interconnect\": \"SIM-IN\"}],"
-                      " \"destinations\": [{\"prefixes\": [\"44\"]}],"
-                      " \"suppliers\": [{\"interconnect\": \"SIM-GOOD\", \"asr\": 1.5, \"acd\": 60}]}",
-                      "1", &out);
-    ck_assert_int_ne(rc, 0);
-    ck_assert_msg(strstr(out, "suppliers[0].asr must be a number from 0 to 1"), "output: %s", out);
+    ck_assert_int_ne(simulate(scenario, "1", &out), 0);
+    ck_assert_msg(strstr(out, why), "output: %s", out);
     free(out);
-    rc = simulate("{\"calls_per_second\": 5, \"ingress\": [{\"interconnect\": \"SIM-IN\"}],"
-                  " \"destinations\": [{\"prefixes\": [\"44x\"]}], \"suppliers\": []}",
-                  "1", &out);
-    ck_assert_int_ne(rc, 0);
-    ck_assert_msg(strstr(out, "destinations[0].prefixes[0] must be 1 to 15 digits"), "output: %s", out);
-    free(out);
-    rc = simulate("{\"calls_per_second\": 5, \"ingress\": [{\"interconnect\": \"NO-SUCH-IN\"}],"
-                  " \"destinations\": [{\"prefixes\": [\"44\"]}],"
-                  " \"suppliers\": [{\"interconnect\": \"SIM-GOOD\", \"asr\": 0.5, \"acd\": 60}]}",
-                  "1", &out);
-    ck_assert_int_ne(rc, 0);
-    ck_assert_msg(strstr(out, "ingress[0].interconnect: no ingress interconnect is named \"NO-SUCH-IN\""), "output: %s",
-                  out);
-    free(out);
+}
+
+START_TEST(test_a_malformed_scenario_is_refused_naming_the_field)
+{
+    refused("{\"calls_per_second\": 5, \"ingress\": [{\"interconnect\": \"SIM-IN\"}],"
+            " \"destinations\": [{\"prefixes\": [\"44\"]}],"
+            " \"suppliers\": [{\"interconnect\": \"SIM-GOOD\", \"asr\": 1.5, \"acd\": 60}]}",
+            "suppliers[0].asr must be a number from 0 to 1");
+    refused("{\"calls_per_second\": 5, \"ingress\": [{\"interconnect\": \"SIM-IN\"}],"
+            " \"destinations\": [{\"prefixes\": [\"44x\"]}], \"suppliers\": []}",
+            "destinations[0].prefixes[0] must be 1 to 15 digits");
+    refused("{\"calls_per_second\": 5, \"ingress\": [{\"interconnect\": \"NO-SUCH-IN\"}],"
+            " \"destinations\": [{\"prefixes\": [\"44\"]}],"
+            " \"suppliers\": [{\"interconnect\": \"SIM-GOOD\", \"asr\": 0.5, \"acd\": 60}]}",
+            "ingress[0].interconnect: no ingress interconnect is named \"NO-SUCH-IN\"");
 }
 END_TEST
 

@@ -26,13 +26,6 @@ static long long carrier_a, carrier_b, agent_id, agent2_id, cust_a_id;
 static char *token_a;
 static char attach_dir[256];
 
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
-
 static long long new_carrier(const char *name)
 {
     return id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", name, "type", "customer",
@@ -89,6 +82,15 @@ static void setup(void)
 }
 
 /* ---- lifecycle ---- */
+
+/* ticket.list's total for params, as user c sees it. */
+static long long list_total(wsc *c, json_t *params)
+{
+    json_t *l = ok(c, "ticket.list", params);
+    long long total = jint(l, "total");
+    json_decref(l);
+    return total;
+}
 
 START_TEST(test_lifecycle_from_create_to_rated_and_closed)
 {
@@ -206,9 +208,7 @@ START_TEST(test_invalid_transitions_and_fields_are_named)
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(t, "tags"), 0)), "billing");
     ck_assert_int_eq(json_array_size(json_object_get(t, "tags")), 1);
     json_decref(t);
-    json_t *l = ok(agent, "ticket.list", json_pack("{s:{s:s}}", "filter", "tag", "billing"));
-    ck_assert_int_eq(jint(l, "total"), 1);
-    json_decref(l);
+    ck_assert_int_eq(list_total(agent, json_pack("{s:{s:s}}", "filter", "tag", "billing")), 1);
 }
 END_TEST
 
@@ -232,17 +232,11 @@ START_TEST(test_a_customer_never_reaches_another_carriers_ticket)
     ck_assert_int_eq(fails(cust_b, "ticket.attach", json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "filename",
                                                               "a.txt", "content_type", "text/plain", "data", "aGk=")),
                      -32004);
-    json_t *l = ok(cust_b, "ticket.list", json_pack("{s:{s:I}}", "filter", "carrier_id", (json_int_t)carrier_a));
-    ck_assert_int_eq(jint(l, "total"), 0);
-    json_decref(l);
-    l = ok(cust_b, "ticket.list", json_pack("{s:{s:s}}", "filter", "q", "Zebracrossing"));
-    ck_assert_int_eq(jint(l, "total"), 0);
-    json_decref(l);
-    l = ok(cust_a, "ticket.list", json_pack("{s:{s:s}}", "filter", "q", "Zebracrossing"));
-    ck_assert_int_eq(jint(l, "total"), 1);
-    json_decref(l);
+    ck_assert_int_eq(list_total(cust_b, json_pack("{s:{s:I}}", "filter", "carrier_id", (json_int_t)carrier_a)), 0);
+    ck_assert_int_eq(list_total(cust_b, json_pack("{s:{s:s}}", "filter", "q", "Zebracrossing")), 0);
+    ck_assert_int_eq(list_total(cust_a, json_pack("{s:{s:s}}", "filter", "q", "Zebracrossing")), 1);
     /* every ticket a customer lists is its own */
-    l = ok(cust_a, "ticket.list", json_pack("{s:i}", "limit", 500));
+    json_t *l = ok(cust_a, "ticket.list", json_pack("{s:i}", "limit", 500));
     json_t *it;
     size_t i;
     json_array_foreach(json_object_get(l, "items"), i, it)
@@ -311,12 +305,8 @@ START_TEST(test_internal_notes_never_reach_a_customer)
     ck_assert(event_mentions(l, "SECRETNOTE")); /* staff see the note's preview */
     json_decref(l);
     /* search */
-    l = ok(cust_a, "ticket.list", json_pack("{s:{s:s}}", "filter", "q", "SECRETNOTE"));
-    ck_assert_int_eq(jint(l, "total"), 0);
-    json_decref(l);
-    l = ok(agent, "ticket.list", json_pack("{s:{s:s}}", "filter", "q", "SECRETNOTE"));
-    ck_assert_int_eq(jint(l, "total"), 1);
-    json_decref(l);
+    ck_assert_int_eq(list_total(cust_a, json_pack("{s:{s:s}}", "filter", "q", "SECRETNOTE")), 0);
+    ck_assert_int_eq(list_total(agent, json_pack("{s:{s:s}}", "filter", "q", "SECRETNOTE")), 1);
     /* the note's attachment */
     ck_assert_int_eq(fails(cust_a, "ticket.attachment.get", json_pack("{s:I}", "id", (json_int_t)att_id)), -32004);
     att = ok(agent, "ticket.attachment.get", json_pack("{s:I}", "id", (json_int_t)att_id));
@@ -465,44 +455,13 @@ END_TEST
 
 /* ---- attachments ---- */
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    char **buf = ud;
-    size_t old = *buf ? strlen(*buf) : 0;
-    char *b = realloc(*buf, old + size * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + old, p, size * n);
-    b[old + size * n] = '\0';
-    *buf = b;
-    return size * n;
-}
-
 static int upload(const char *path, const char *ctype, const char *data, size_t len, json_t **out)
 {
-    char url[512], auth[160], ct[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", S.port, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token_a);
-    snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
-    hdrs = curl_slist_append(hdrs, ct);
     char *body = NULL;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)T);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    long status = -1;
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
+    int status = http_post_typed(S.port, path, token_a, ctype, data, len, &body);
     *out = body ? json_loads(body, 0, NULL) : NULL;
     free(body);
-    return (int)status;
+    return status;
 }
 
 START_TEST(test_attachments_limits_scope_and_storage)

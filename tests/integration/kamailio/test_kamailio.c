@@ -13,16 +13,15 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "kamailio_run.h"
 #include "suite.h"
 
 #ifndef KAMAILIO_CFG
@@ -31,39 +30,8 @@
 
 static test_server S;
 static wsc *admin;
-static pid_t kam = -1;
+static kamailio_run kam = { .pid = -1 };
 static int sip_port, supplier_fd = -1;
-static char cfg_path[128];
-
-static const char *kamailio_bin(void)
-{
-    static const char *const where[] = { "/usr/sbin/kamailio", "/usr/local/sbin/kamailio", NULL };
-    for (int i = 0; where[i]; i++)
-        if (access(where[i], X_OK) == 0)
-            return where[i];
-    return NULL;
-}
-
-static const char *mpath(void)
-{
-    static const char *const where[] = { "/usr/lib/x86_64-linux-gnu/kamailio/modules/",
-                                         "/usr/lib/aarch64-linux-gnu/kamailio/modules/",
-                                         "/usr/lib/kamailio/modules/", NULL };
-    for (int i = 0; where[i]; i++) {
-        char p[256];
-        snprintf(p, sizeof p, "%srtjson.so", where[i]);
-        if (access(p, R_OK) == 0)
-            return where[i];
-    }
-    return NULL;
-}
-
-static long long id_of(json_t *r)
-{
-    long long id = jint(r, "id");
-    json_decref(r);
-    return id;
-}
 
 static size_t discard(char *p, size_t s, size_t n, void *ud)
 {
@@ -86,83 +54,15 @@ static long http_status(const char *path)
     return status;
 }
 
-/* kamailio.cfg with the ports filled in, in a temp file. */
-static bool write_cfg(void)
-{
-    FILE *in = fopen(KAMAILIO_CFG, "r");
-    snprintf(cfg_path, sizeof cfg_path, "/tmp/didtron-kamailio-%d.cfg", (int)getpid());
-    FILE *out = fopen(cfg_path, "w");
-    if (!in || !out) {
-        if (in)
-            fclose(in);
-        if (out)
-            fclose(out);
-        return false;
-    }
-    char line[1024], url[128], port[16];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/route", S.port);
-    snprintf(port, sizeof port, "%d", sip_port);
-    const char *keys[] = { "@SIP_PORT@", "@ROUTE_URL@", "@MPATH@" }, *vals[] = { port, url, mpath() };
-    while (fgets(line, sizeof line, in)) {
-        char outl[2048] = "";
-        const char *p = line;
-        while (*p) {
-            int k = -1;
-            for (int i = 0; i < 3; i++)
-                if (!strncmp(p, keys[i], strlen(keys[i])))
-                    k = i;
-            if (k >= 0) {
-                strncat(outl, vals[k], sizeof outl - strlen(outl) - 1);
-                p += strlen(keys[k]);
-            } else {
-                size_t n = strlen(outl);
-                if (n + 1 < sizeof outl) {
-                    outl[n] = *p;
-                    outl[n + 1] = '\0';
-                }
-                p++;
-            }
-        }
-        fputs(outl, out);
-    }
-    fclose(in);
-    fclose(out);
-    return true;
-}
-
-static void stop_kamailio(void)
-{
-    if (kam > 0) {
-        kill(kam, SIGTERM);
-        waitpid(kam, NULL, 0);
-        kam = -1;
-    }
-}
-
 START_TEST(test_kamailio_relays_an_invite_to_the_supplier_didtrond_chose)
 {
     /* the network: customer on 127.0.0.1 (the test's INVITEs come from
      * there), supplier on 127.0.0.2, one lcr plan for 44 */
-    long long cust = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Customer K", "type",
-                                                                "customer", "timezone", "UTC", "currencies", "USD")));
-    long long supp = id_of(ok(admin, "carrier.create", json_pack("{s:s, s:s, s:s, s:[s]}", "name", "Supplier K", "type",
-                                                                "supplier", "timezone", "UTC", "currencies", "USD")));
-    json_t *cr = ok(admin, "carrier.get", json_pack("{s:I}", "id", (json_int_t)cust));
-    long long version = jint(cr, "version");
-    json_decref(cr);
-    json_decref(ok(admin, "carrier.credit.update",
-                   json_pack("{s:I, s:I, s:{s:s, s:s}}", "id", (json_int_t)cust, "version", (json_int_t)version,
-                             "customer", "credit_type", "postpaid", "credit_limit", "100")));
-    long long retail = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Retail K",
-                                                                      "currency", "USD", "direction", "customer")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)retail,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.02\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
-    long long buy = id_of(ok(admin, "rating_plan.create", json_pack("{s:s, s:s, s:s}", "name", "Supplier K plan",
-                                                                   "currency", "USD", "direction", "supplier")));
-    json_decref(ok(admin, "rating_plan.import", json_pack("{s:I, s:s, s:s, s:s}", "rating_plan_id", (json_int_t)buy,
-                                                          "csv", "prefix,destination,rate\n44,United Kingdom,0.01\n",
-                                                          "mode", "replace", "effective_from", "2020-01-01T00:00:00Z")));
+    long long cust = carrier_usd(admin, "Customer K", "customer");
+    long long supp = carrier_usd(admin, "Supplier K", "supplier");
+    carrier_postpaid(admin, cust, "100");
+    long long retail = rating_plan_with(admin, "Retail K", "customer", UK_DECK("0.02"));
+    long long buy = rating_plan_with(admin, "Supplier K plan", "supplier", UK_DECK("0.01"));
     long long egress = id_of(ok(admin, "interconnect.create",
                                 json_pack("{s:I, s:s, s:s, s:s, s:[s], s:I}", "carrier_id", (json_int_t)supp, "name",
                                           "K-OUT", "direction", "egress", "currency", "USD", "signalling_ips",
@@ -178,18 +78,11 @@ START_TEST(test_kamailio_relays_an_invite_to_the_supplier_didtrond_chose)
                                                       "name", "K service", "rating_plan_id", (json_int_t)retail,
                                                       "routing_plan_id", (json_int_t)plan)));
 
-    ck_assert(write_cfg());
-    kam = fork();
-    if (kam == 0) {
-        char log[160];
-        snprintf(log, sizeof log, "/tmp/didtron-kamailio-%d.log", (int)getppid());
-        FILE *f = freopen(log, "w", stderr);
-        (void)f;
-        dup2(2, 1);
-        execl(kamailio_bin(), "kamailio", "-DD", "-E", "-f", cfg_path, (char *)NULL);
-        _exit(127);
-    }
-    ck_assert_int_gt(kam, 0);
+    char url[128], port[16];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/route", S.port);
+    snprintf(port, sizeof port, "%d", sip_port);
+    const char *keys[] = { "@SIP_PORT@", "@ROUTE_URL@" }, *vals[] = { port, url };
+    ck_assert(kamailio_start(&kam, "kamailio", KAMAILIO_CFG, "rtjson.so", keys, vals, 2));
     usleep(1500 * 1000);
 
     int c = socket(AF_INET, SOCK_DGRAM, 0);
@@ -220,8 +113,8 @@ START_TEST(test_kamailio_relays_an_invite_to_the_supplier_didtrond_chose)
     setsockopt(supplier_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ssize_t got = recv(supplier_fd, buf, sizeof buf - 1, 0);
     close(c);
-    stop_kamailio();
-    ck_assert_msg(got > 0, "the supplier received no INVITE (see /tmp/didtron-kamailio-%d.log)", (int)getpid());
+    kamailio_stop(&kam);
+    ck_assert_msg(got > 0, "the supplier received no INVITE (see %s)", kam.log);
     buf[got] = '\0';
     ck_assert_msg(!strncmp(buf, "INVITE sip:447700900123@127.0.0.2:5060 SIP/2.0", 46), "relayed: %.80s", buf);
 }
@@ -229,7 +122,7 @@ END_TEST
 
 int main(void)
 {
-    if (!kamailio_bin() || !mpath()) {
+    if (!kamailio_bin() || !kamailio_mpath("rtjson.so")) {
         fprintf(stderr, "kamailio (with rtjson) is not installed: skipped\n");
         return 77;
     }
@@ -257,13 +150,7 @@ int main(void)
     tcase_add_test(tc, test_kamailio_relays_an_invite_to_the_supplier_didtrond_chose);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
-    stop_kamailio();
-    unlink(cfg_path);
-    if (!failed) { /* kept for reading when the test failed */
-        char log[160];
-        snprintf(log, sizeof log, "/tmp/didtron-kamailio-%d.log", (int)getpid());
-        unlink(log);
-    }
+    kamailio_done(&kam, failed); /* the log kept for reading when the test failed */
     wsc_close(admin);
     server_stop(&S, 10000);
     harness_done();
