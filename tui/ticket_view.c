@@ -1229,8 +1229,8 @@ static void add_pick(detail_state *st, const char *label, long long id, const ch
     st->npick++;
 }
 
-/* user.list (admins) gives the agents by name; for others the picker
- * has "me", "nobody" and "another user id". */
+/* user.agents (any staff) gives the agents by name, between "nobody" and
+ * "another user id" (kept for an agent beyond the 500 it lists). */
 static void agents_loaded(screen *s, json_t *result, json_t *error)
 {
     detail_state *st = s->state;
@@ -1271,7 +1271,7 @@ static void open_assign(screen *s)
     add_pick(st, "nobody (unassign)", 0, NULL);
     add_pick(st, "another user, by id…", -1, NULL);
     st->picking = PICK_ASSIGN;
-    write_call(s, "user.list", json_pack("{s:i, s:s}", "limit", 500, "sort", "username"), agents_loaded);
+    write_call(s, "user.agents", json_object(), agents_loaded);
 }
 
 static void open_status(screen *s)

@@ -938,6 +938,12 @@ else
     check "the note's lines carry the internal bar, the reply's do not" note_marked
     reply_plain() { ! screen | grep -F "and fixed it: please" | grep -qE "(┃|!) "; }
     check "and the reply's do not" reply_plain
+    # The assign picker names the agents (user.agents: any staff may ask).
+    rpc user.create '{"username":"agent-ann","password":"password123","role":"support"}' >/dev/null
+    keys a
+    check "a opens the assign picker with the agents by name" wait_for "agent-ann (support)"
+    keys Escape
+    wait_gone "agent-ann (support)" >/dev/null
     keys s
     check "s offers the statuses allowed from open" wait_for "> pending"
     keys Down Enter
