@@ -59,7 +59,7 @@ typedef enum { HTTP_IDLE, HTTP_BODY, HTTP_WAITING, HTTP_HEADERS, HTTP_SEND_BODY 
  * or the JSON body (POST) as params, as the bearer token's user or, with
  * no token, as the system session "switch" when the client's address is
  * in route_allow_ips; it answers like an upload. */
-typedef enum { ROUTE_RPC, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UPLOAD, ROUTE_SWITCH } route_kind;
+typedef enum { ROUTE_RPC, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UPLOAD, ROUTE_SWITCH, ROUTE_DOWNLOAD } route_kind;
 typedef enum { QUERY_TEXT, QUERY_BOOL, QUERY_INT } query_type;
 
 typedef struct {
@@ -82,6 +82,7 @@ static const http_route routes[] = {
     { "POST", "/api/v1/cdrs", ROUTE_UPLOAD, "cdr.ingest", NULL },
     { "POST", "/api/v1/rating-plans/{rating_plan_id}/rates", ROUTE_UPLOAD, "rating_plan.import",
       (const query_key[]){ { "mode", QUERY_TEXT }, { "effective_from", QUERY_TEXT }, { "strict", QUERY_BOOL }, { NULL, 0 } } },
+    { "GET", "/api/v1/tickets/attachments/{id}", ROUTE_DOWNLOAD, "ticket.attachment.get", NULL },
     { "GET", "/api/v1/route", ROUTE_SWITCH, "route.lookup.switch",
       (const query_key[]){ { "service_id", QUERY_INT }, { "ingress_interconnect_id", QUERY_INT },
                            { "tech_prefix", QUERY_TEXT }, { "ingress_ip", QUERY_TEXT }, { "caller", QUERY_TEXT },
@@ -124,6 +125,8 @@ typedef struct conn {
     bool body_too_large;
     int status;
     const char *content_type;
+    char content_type_buf[128];     /* a download's own type */
+    char disposition[300];          /* a download's Content-Disposition, else "" */
     out_msg *response;
     /* A refusal decided from the headers, answered once the body has been
      * read (and dropped): answering earlier would leave the client writing
@@ -207,6 +210,7 @@ static void job_free(rpc_job *j)
 {
     if (j->upload.path)
         unlink(j->upload_path);
+    free(j->download.body);
     rpc_request_free(&j->req);
     free(j->reply);
     free(j);
@@ -319,6 +323,22 @@ static void http_upload_reply(conn *c, const rpc_job *j)
         http_respond(c, j->code ? http_status_of(j->code) : 200, "application/json", j->reply, strlen(j->reply));
 }
 
+/* A download's reply: the file's bytes with its type, and a
+ * Content-Disposition whose filename keeps only characters that cannot
+ * break the header (the name is the client's own). */
+static void http_download_reply(conn *c, const rpc_job *j)
+{
+    char name[256];
+    size_t k = 0;
+    for (const char *p = j->download.filename; *p && k < sizeof name - 1; p++)
+        name[k++] = (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != '/') ? *p : '_';
+    name[k] = '\0';
+    snprintf(c->disposition, sizeof c->disposition, "attachment; filename=\"%s\"", k ? name : "attachment");
+    snprintf(c->content_type_buf, sizeof c->content_type_buf, "%s",
+             j->download.content_type[0] ? j->download.content_type : "application/octet-stream");
+    http_respond(c, 200, c->content_type_buf, (const char *)j->download.body, j->download.len);
+}
+
 /* ---- sessions held by connections ---- */
 
 static void ws_session_check(conn *c)
@@ -368,7 +388,10 @@ static void deliver_completions(void)
                 http_respond(c, j->code ? 503 : 200, "application/json",
                              j->code ? "{\"status\":\"unavailable\"}" : "{\"status\":\"ok\"}",
                              j->code ? 24 : 15);
-            else if (c->route && (c->route->kind == ROUTE_UPLOAD || c->route->kind == ROUTE_SWITCH))
+            else if (c->route && c->route->kind == ROUTE_DOWNLOAD && !j->code && j->download.body)
+                http_download_reply(c, j);
+            else if (c->route && (c->route->kind == ROUTE_UPLOAD || c->route->kind == ROUTE_SWITCH ||
+                                  c->route->kind == ROUTE_DOWNLOAD))
                 http_upload_reply(c, j);
             else if (j->reply)
                 http_respond(c, 200, "application/json", j->reply, strlen(j->reply));
@@ -733,6 +756,7 @@ static void http_reset(conn *c)
     c->spool_type[0] = '\0';
     c->refuse_status = 0;
     c->route = NULL;
+    c->disposition[0] = '\0';
 }
 
 /* Refuse a request from its headers. A POST that announced a body is
@@ -1090,6 +1114,44 @@ static void switch_submit(conn *c, const char *body, size_t len)
     pool_submit(&j->base);
 }
 
+/* The download route's request: its params are in c->upload_params (the
+ * path's {id}); always as the bearer token's user. */
+static void download_submit(conn *c)
+{
+    if (draining) {
+        http_error(c, 503, RPC_INTERNAL_ERROR, "the server is shutting down", NULL);
+        return;
+    }
+    if (!c->bearer[0]) {
+        http_error(c, 401, RPC_NOT_AUTHENTICATED, "send Authorization: Bearer TOKEN (from auth.login)", NULL);
+        return;
+    }
+    rpc_job *j = job_new(c);
+    json_t *root = j ? json_pack("{s:s, s:i, s:s, s:O}", "jsonrpc", "2.0", "id", 1, "method", c->route->method,
+                                 "params", c->upload_params) : NULL;
+    if (!root) {
+        free(j);
+        http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
+        return;
+    }
+    j->http = true;
+    j->bare_reply = true;
+    j->want_download = true;
+    j->req.root = root;
+    j->req.id = json_object_get(root, "id");
+    j->req.params = json_object_get(root, "params");
+    j->req.method = c->route->method;
+    j->method = registry_find(c->route->method);
+    if (!j->method) {
+        job_free(j);
+        http_error(c, 404, RPC_METHOD_NOT_FOUND, "this route's method is not available on this server", NULL);
+        return;
+    }
+    snprintf(j->bearer, sizeof j->bearer, "%s", c->bearer);
+    c->hstate = HTTP_WAITING;
+    pool_submit(&j->base);
+}
+
 /* ---- lws callback ---- */
 
 static void conn_free_buffers(conn *c)
@@ -1162,6 +1224,10 @@ static int http_writeable(conn *c)
         if (lws_add_http_common_headers(c->wsi, (unsigned int)c->status, c->content_type, len, &p, end) ||
             lws_add_http_header_by_name(c->wsi, (const unsigned char *)"cache-control:",
                                         (const unsigned char *)"no-store", 8, &p, end) ||
+            (c->disposition[0] &&
+             lws_add_http_header_by_name(c->wsi, (const unsigned char *)"content-disposition:",
+                                         (const unsigned char *)c->disposition, (int)strlen(c->disposition), &p,
+                                         end)) ||
             lws_finalize_write_http_header(c->wsi, start, &p, end))
             return -1;
         c->hstate = HTTP_SEND_BODY;
@@ -1228,6 +1294,14 @@ static void http_begin(struct lws *wsi, conn *c, const char *path)
             http_error(c, 400, RPC_INVALID_PARAMS, msg, NULL);
         else
             switch_submit(c, NULL, 0);
+        return;
+    }
+    if (rt->kind == ROUTE_DOWNLOAD) {
+        char msg[160];
+        if (upload_query(wsi, rt, params, msg, sizeof msg))
+            http_error(c, 400, RPC_INVALID_PARAMS, msg, NULL);
+        else
+            download_submit(c);
         return;
     }
     /* POST: lws 4.1 never completes a chunked request body, so ask for a

@@ -98,6 +98,7 @@ void rpc_execute(rpc_job *job, PGconn *db)
         .transport = job->transport,
         .method_data = m->data,
         .upload = job->upload.path ? &job->upload : NULL,
+        .download = job->want_download ? &job->download : NULL,
     };
     run_call(job, &c);
     if (c.err_code) {

@@ -34,6 +34,9 @@ typedef struct rpc_job {
      * deletes the file when it frees the job. */
     rpc_upload upload;
     char upload_path[256];
+    /* The HTTP download route only: the method may answer with a file. */
+    bool want_download;
+    rpc_download download;
 
     /* Filled by rpc_execute: */
     char *reply;               /* malloc'd JSON text; NULL for notifications */

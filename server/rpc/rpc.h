@@ -51,6 +51,16 @@ typedef struct {
     char content_type[64];     /* as sent, "" when absent */
 } rpc_upload;
 
+/* The HTTP download route (GET /api/v1/tickets/attachments/{id}): the
+ * method answers with a file's bytes instead of JSON by filling this. Only
+ * the HTTP transport passes one; no client can. */
+typedef struct {
+    unsigned char *body;       /* malloc'd by the method; the transport frees it */
+    size_t len;
+    char content_type[128];
+    char filename[256];        /* for Content-Disposition (the transport quotes it safely) */
+} rpc_download;
+
 /* Changes a handler asks the transport to make to the connection. */
 typedef enum { SESSION_KEEP, SESSION_SET, SESSION_CLEAR } session_change;
 
@@ -75,6 +85,7 @@ typedef struct rpc_call {
     void *transport;           /* for subscribe/unsubscribe (inline only) */
     const void *method_data;   /* rpc_method.data: lets one handler serve several methods */
     const rpc_upload *upload;  /* HTTP uploads only, else NULL */
+    rpc_download *download;    /* the HTTP download route only, else NULL */
     uint64_t emitted;          /* topics rpc_emit'ed in the open transaction, a bit per topic index */
 } rpc_call;
 

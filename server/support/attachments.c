@@ -268,7 +268,31 @@ int ticket_attachment_get(rpc_call *c)
     snprintf(path, sizeof path, "%s/%s", c->cfg->attachment_dir, PQgetvalue(r, 0, 1));
     long long size = atoll(PQgetvalue(r, 0, 2));
     PQclear(r);
-    if (size > INLINE_MAX) { /* too large for a message: metadata only */
+    if (c->download) { /* GET /api/v1/tickets/attachments/{id}: the bytes, whatever the size */
+        unsigned char *bytes = malloc(size > 0 ? (size_t)size : 1);
+        if (!bytes) {
+            json_decref(att);
+            return rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+        }
+        FILE *f = fopen(path, "rb");
+        size_t n = f ? fread(bytes, 1, (size_t)size, f) : 0;
+        if (f)
+            fclose(f);
+        if (!f || (long long)n != size) {
+            free(bytes);
+            json_decref(att);
+            return rpc_fail(c, RPC_INTERNAL_ERROR, "the attachment file is missing");
+        }
+        const char *type = json_string_value(json_object_get(att, "content_type"));
+        const char *name = json_string_value(json_object_get(att, "filename"));
+        c->download->body = bytes;
+        c->download->len = n;
+        snprintf(c->download->content_type, sizeof c->download->content_type, "%s", type ? type : "");
+        snprintf(c->download->filename, sizeof c->download->filename, "%s", name ? name : "");
+        c->result = att;
+        return 0;
+    }
+    if (size > INLINE_MAX) { /* too large for a message: metadata only (GET /api/v1/tickets/attachments/{id}) */
         json_object_set_new(att, "data", json_null());
         c->result = att;
         return 0;
