@@ -95,8 +95,11 @@ static int lookup_switch(rpc_call *c)
     c->method_data = m->data;
     c->method = m->name;
     int rc = m->params ? rpc_validate(c, params, m->params) : 0;
+    bool text_ok = c->text_ok;
+    c->text_ok = text_ok && !strcmp(format, "json"); /* rtjson is made from the jansson answer */
     if (rc == 0)
         rc = m->handler(c);
+    c->text_ok = text_ok;
     if (rc == 0 && !c->err_code && !strcmp(format, "rtjson"))
         rc = to_rtjson(c, json_string_value(json_object_get(params, "callee")));
     c->params = saved;

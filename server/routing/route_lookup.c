@@ -24,6 +24,7 @@
 #include "route_index.h"
 #include "route_world.h"
 #include "routing.h"
+#include "strbuf.h"
 #include "tariff.h"
 #include "timeutil.h"
 
@@ -165,7 +166,20 @@ static const ic_info *find_ic(const ic_info *rows, size_t n, long long id)
     return NULL;
 }
 
-static void reject(json_t *rejected, long long ic, long long carrier, long long group, const char *reason,
+/* The rejections of one lookup, collected as they come; written out as
+ * JSON text or as a jansson array at the end. */
+typedef struct {
+    long long ic, carrier, group;  /* 0 = null (ic, carrier), none (group) */
+    const char *reason;            /* a static word */
+    char detail[ROUTE_REASON_MAX + 160];
+} rejection;
+typedef struct {
+    rejection *v;
+    size_t n, cap;
+    bool oom;
+} rejections;
+
+static void reject(rejections *rejected, long long ic, long long carrier, long long group, const char *reason,
                    const char *detail);
 
 /* The candidates of the routes in their order: an interconnect as itself,
@@ -186,7 +200,7 @@ static bool member(const ic_info *x, long long group)
 }
 
 static size_t expand(const route_target *routes, size_t n, const ic_info *rows, size_t nrows, candidate_src *out,
-                     size_t max, json_t *rejected)
+                     size_t max, rejections *rejected)
 {
     size_t k = 0;
     for (size_t i = 0; i < n && k < max; i++) {
@@ -234,14 +248,71 @@ static const rating_deck *supplier_deck(rpc_call *c, deck_slot *decks, size_t *n
     return d->deck;
 }
 
-static void reject(json_t *rejected, long long ic, long long carrier, long long group, const char *reason,
+static void reject(rejections *rejected, long long ic, long long carrier, long long group, const char *reason,
                    const char *detail)
 {
-    json_t *o = json_pack("{s:o, s:o, s:s, s:s}", "interconnect_id", ic ? json_integer(ic) : json_null(), "carrier_id",
-                          carrier ? json_integer(carrier) : json_null(), "reason", reason, "detail", detail);
-    if (o && group)
-        json_object_set_new(o, "trunk_group_id", json_integer(group));
-    json_array_append_new(rejected, o);
+    rejections *r = rejected;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        rejection *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            r->oom = true;
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    rejection *x = &r->v[r->n++];
+    *x = (rejection){ .ic = ic, .carrier = carrier, .group = group, .reason = reason };
+    size_t len = strnlen(detail, sizeof x->detail - 1);
+    memcpy(x->detail, detail, len);
+    x->detail[len] = '\0';
+}
+
+/* An id or null, as JSON text. */
+static void id_or_null(strbuf *b, long long id)
+{
+    if (id)
+        sb_int(b, id);
+    else
+        sb_puts(b, "null");
+}
+
+static json_t *rejections_json(const rejections *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->n; i++) {
+        const rejection *x = &r->v[i];
+        json_t *o = json_pack("{s:o, s:o, s:s, s:s}", "interconnect_id", x->ic ? json_integer(x->ic) : json_null(),
+                              "carrier_id", x->carrier ? json_integer(x->carrier) : json_null(), "reason", x->reason,
+                              "detail", x->detail);
+        if (o && x->group)
+            json_object_set_new(o, "trunk_group_id", json_integer(x->group));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static void rejections_text(strbuf *b, const rejections *r)
+{
+    sb_puts(b, "[");
+    for (size_t i = 0; i < r->n; i++) {
+        const rejection *x = &r->v[i];
+        sb_puts(b, i ? ",{\"interconnect_id\":" : "{\"interconnect_id\":");
+        id_or_null(b, x->ic);
+        sb_puts(b, ",\"carrier_id\":");
+        id_or_null(b, x->carrier);
+        sb_puts(b, ",\"reason\":");
+        sb_json_string(b, x->reason);
+        sb_puts(b, ",\"detail\":");
+        sb_json_string(b, x->detail);
+        if (x->group) {
+            sb_puts(b, ",\"trunk_group_id\":");
+            sb_int(b, x->group);
+        }
+        sb_puts(b, "}");
+    }
+    sb_puts(b, "]");
 }
 
 /* ---- quality: the KPI windows of issue 8 ---- */
@@ -303,7 +374,8 @@ int route_lookup(rpc_call *c)
     size_t nics = 0;
     candidate_src *srcs = NULL;
     route_candidate *cands = NULL;
-    json_t *routes_out = NULL, *rejected = NULL;
+    json_t *routes_out = NULL;
+    rejections rej = { 0 }, *rejected = &rej;
     int rc = -1;
 
     char err[160] = "";
@@ -379,13 +451,6 @@ int route_lookup(rpc_call *c)
     if (nt > ROUTES_MAX)
         nt = ROUTES_MAX;
 
-    routes_out = json_array();
-    rejected = json_array();
-    if (!routes_out || !rejected) {
-        json_decref(entry_prefix);
-        rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
-        goto out;
-    }
     if (nt && load_interconnects(c, world, targets, nt, callee, &ics, &nics)) {
         json_decref(entry_prefix);
         goto out;
@@ -529,53 +594,152 @@ int route_lookup(rpc_call *c)
     /* A fresh seed is reported (in weight mode) as sent, so the order can be replayed. */
     uint64_t seed = json_object_get(c->params, "seed") ? (uint64_t)seed_in : fresh_seed() & 0x1FFFFFFFFFFFFFULL;
     route_order(cands, ncand, mode, delta, seed);
-    for (size_t k = 0; k < ncand; k++) {
-        const route_candidate *cd = &cands[k];
-        const rating_result *sr = &rates[cd->ref];
-        const candidate_src *src = &srcs[cd->ref];
-        char rate[32], margin[32];
-        json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i}", "interconnect_id", (json_int_t)cd->interconnect_id,
-                              "carrier_id", (json_int_t)src->ic->carrier_id, "rate", money_format(sr->rate, rate, sizeof rate),
-                              "currency", sr->currency, "margin", money_format(cust.rate - cd->rate, margin, sizeof margin),
-                              "prefix", sr->prefix, "priority", (int)cd->priority, "weight", (int)cd->weight);
-        if (o && src->group)
-            json_object_set_new(o, "trunk_group_id", json_integer(src->group));
-        if (o && strcmp(sr->currency, cust.currency)) {
-            char conv[32];
-            json_object_set_new(o, "converted", json_pack("{s:s, s:s}", "rate", money_format(cd->rate, conv, sizeof conv),
-                                                          "currency", cust.currency));
+    const char *mode_name = svc.by_interconnect || forced ? "priority" : route_mode_name(mode);
+    long long plan_out = svc.routing_plan && !svc.by_interconnect && !forced ? svc.routing_plan : 0;
+    bool seeded = mode == ROUTE_MODE_WEIGHT && !svc.by_interconnect && !forced;
+    char crate[32];
+    money_format(cust.rate, crate, sizeof crate);
+    if (rej.oom) {
+        json_decref(entry_prefix);
+        rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+    } else if (c->text_ok) {
+        /* GET /api/v1/route: the answer written as JSON text (the same
+         * members in the same order as the jansson tree below), without
+         * building a tree of 20 routes and rejections first. */
+        strbuf b = { 0 };
+        sb_puts(&b, "{\"service_id\":");
+        sb_int(&b, svc.id);
+        sb_puts(&b, ",\"customer\":{\"carrier_id\":");
+        sb_int(&b, svc.carrier_id);
+        sb_puts(&b, ",\"rate\":");
+        sb_json_string(&b, crate);
+        sb_puts(&b, ",\"currency\":");
+        sb_json_string(&b, cust.currency);
+        sb_puts(&b, ",\"prefix\":");
+        sb_json_string(&b, cust.prefix);
+        sb_puts(&b, ",\"destination\":");
+        sb_json_string(&b, cust.destination);
+        sb_puts(&b, "},\"routing_plan_id\":");
+        id_or_null(&b, plan_out);
+        sb_puts(&b, ",\"prefix\":");
+        if (json_is_string(entry_prefix))
+            sb_json_string(&b, json_string_value(entry_prefix));
+        else
+            sb_puts(&b, "null");
+        sb_puts(&b, ",\"mode\":");
+        sb_json_string(&b, mode_name);
+        sb_puts(&b, ",\"routes\":[");
+        for (size_t k = 0; k < ncand; k++) {
+            const route_candidate *cd = &cands[k];
+            const rating_result *sr = &rates[cd->ref];
+            const candidate_src *src = &srcs[cd->ref];
+            char num[32];
+            sb_puts(&b, k ? ",{\"interconnect_id\":" : "{\"interconnect_id\":");
+            sb_int(&b, cd->interconnect_id);
+            sb_puts(&b, ",\"carrier_id\":");
+            sb_int(&b, src->ic->carrier_id);
+            sb_puts(&b, ",\"rate\":");
+            sb_json_string(&b, money_format(sr->rate, num, sizeof num));
+            sb_puts(&b, ",\"currency\":");
+            sb_json_string(&b, sr->currency);
+            sb_puts(&b, ",\"margin\":");
+            sb_json_string(&b, money_format(cust.rate - cd->rate, num, sizeof num));
+            sb_puts(&b, ",\"prefix\":");
+            sb_json_string(&b, sr->prefix);
+            sb_puts(&b, ",\"priority\":");
+            sb_int(&b, cd->priority);
+            sb_puts(&b, ",\"weight\":");
+            sb_int(&b, cd->weight);
+            if (src->group) {
+                sb_puts(&b, ",\"trunk_group_id\":");
+                sb_int(&b, src->group);
+            }
+            if (strcmp(sr->currency, cust.currency)) {
+                sb_puts(&b, ",\"converted\":{\"rate\":");
+                sb_json_string(&b, money_format(cd->rate, num, sizeof num));
+                sb_puts(&b, ",\"currency\":");
+                sb_json_string(&b, cust.currency);
+                sb_puts(&b, "}");
+            }
+            if (quality[cd->ref]) {
+                char *q = json_dumps(quality[cd->ref], JSON_COMPACT);
+                sb_puts(&b, ",\"quality\":");
+                sb_puts(&b, q ? q : "null");
+                free(q);
+            }
+            sb_puts(&b, "}");
         }
-        if (o && quality[cd->ref]) {
-            json_object_set_new(o, "quality", quality[cd->ref]);
-            quality[cd->ref] = NULL;
+        sb_puts(&b, "],\"rejected\":");
+        rejections_text(&b, &rej);
+        if (note) {
+            sb_puts(&b, ",\"mode_note\":");
+            sb_json_string(&b, note);
         }
-        json_array_append_new(routes_out, o);
+        if (forced)
+            sb_puts(&b, ",\"forced\":true");
+        if (seeded) {
+            sb_puts(&b, ",\"seed\":");
+            sb_int(&b, (long long)seed);
+        }
+        sb_puts(&b, "}");
+        if (b.oom) {
+            free(b.buf);
+            rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+        } else {
+            c->result_text = b.buf;
+        }
+        json_decref(entry_prefix);
+    } else {
+        routes_out = json_array();
+        for (size_t k = 0; routes_out && k < ncand; k++) {
+            const route_candidate *cd = &cands[k];
+            const rating_result *sr = &rates[cd->ref];
+            const candidate_src *src = &srcs[cd->ref];
+            char rate[32], margin[32];
+            json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i}", "interconnect_id",
+                                  (json_int_t)cd->interconnect_id, "carrier_id", (json_int_t)src->ic->carrier_id, "rate",
+                                  money_format(sr->rate, rate, sizeof rate), "currency", sr->currency, "margin",
+                                  money_format(cust.rate - cd->rate, margin, sizeof margin), "prefix", sr->prefix,
+                                  "priority", (int)cd->priority, "weight", (int)cd->weight);
+            if (o && src->group)
+                json_object_set_new(o, "trunk_group_id", json_integer(src->group));
+            if (o && strcmp(sr->currency, cust.currency)) {
+                char conv[32];
+                json_object_set_new(o, "converted", json_pack("{s:s, s:s}", "rate",
+                                                              money_format(cd->rate, conv, sizeof conv), "currency",
+                                                              cust.currency));
+            }
+            if (o && quality[cd->ref]) {
+                json_object_set_new(o, "quality", quality[cd->ref]);
+                quality[cd->ref] = NULL;
+            }
+            json_array_append_new(routes_out, o);
+        }
+        c->result = json_pack("{s:I, s:{s:I, s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:o, s:o}",
+                              "service_id", (json_int_t)svc.id,
+                              "customer", "carrier_id", (json_int_t)svc.carrier_id, "rate", crate, "currency",
+                              cust.currency, "prefix", cust.prefix, "destination", cust.destination,
+                              "routing_plan_id", plan_out ? json_integer(plan_out) : json_null(),
+                              "prefix", entry_prefix, "mode", mode_name,
+                              "routes", routes_out ? routes_out : json_array(), "rejected", rejections_json(&rej));
+        routes_out = NULL;
+        if (!c->result) {
+            rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+        } else {
+            if (note)
+                json_object_set_new(c->result, "mode_note", json_string(note));
+            if (forced)
+                json_object_set_new(c->result, "forced", json_true());
+            if (seeded)
+                json_object_set_new(c->result, "seed", json_integer((json_int_t)seed));
+        }
     }
     for (size_t i = 0; i < nsrc; i++)
         json_decref(quality[i]);
     free(quality);
     free(rates);
-
-    char crate[32];
-    c->result = json_pack("{s:I, s:{s:I, s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:o, s:o}",
-                          "service_id", (json_int_t)svc.id,
-                          "customer", "carrier_id", (json_int_t)svc.carrier_id, "rate",
-                          money_format(cust.rate, crate, sizeof crate), "currency", cust.currency, "prefix",
-                          cust.prefix, "destination", cust.destination,
-                          "routing_plan_id", svc.routing_plan && !svc.by_interconnect && !forced ? json_integer(svc.routing_plan) : json_null(),
-                          "prefix", entry_prefix, "mode", svc.by_interconnect || forced ? "priority" : route_mode_name(mode),
-                          "routes", routes_out, "rejected", rejected);
-    routes_out = rejected = NULL;
-    if (!c->result) {
-        rpc_fail(c, RPC_INTERNAL_ERROR, "out of memory");
+    if (c->err_code)
         goto out;
-    }
-    if (note)
-        json_object_set_new(c->result, "mode_note", json_string(note));
-    if (forced)
-        json_object_set_new(c->result, "forced", json_true());
-    if (mode == ROUTE_MODE_WEIGHT && !svc.by_interconnect && !forced)
-        json_object_set_new(c->result, "seed", json_integer((json_int_t)seed));
     rc = 0;
 out:
     for (size_t i = 0; i < ndecks; i++)
@@ -584,7 +748,7 @@ out:
     free(srcs);
     free(cands);
     json_decref(routes_out);
-    json_decref(rejected);
+    free(rej.v);
     route_index_release(rix);
     rating_deck_release(cdeck);
     route_world_release(world);

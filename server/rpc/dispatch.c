@@ -13,13 +13,13 @@
 static void finish(rpc_job *job, int code, const char *message, json_t *data, json_t *result)
 {
     job->code = code;
-    if (job->bare_reply) {
+    if (job->bare_reply && !job->reply) { /* (a reply already there: the handler wrote it, result_text) */
         json_t *body = code ? json_pack("{s:{s:i, s:s, s:O*}}", "error", "code", code, "message",
                                         message ? message : "", "data", data)
                             : json_incref(result);
         job->reply = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
         json_decref(body);
-    } else if (!job->req.notification) {
+    } else if (!job->bare_reply && !job->req.notification) {
         job->reply = code ? rpc_error_dump(job->req.id, code, message, data)
                           : rpc_result_dump(job->req.id, result);
     }
@@ -99,10 +99,15 @@ void rpc_execute(rpc_job *job, PGconn *db)
         .method_data = m->data,
         .upload = job->upload.path ? &job->upload : NULL,
         .download = job->want_download ? &job->download : NULL,
+        .text_ok = job->bare_reply,
     };
     run_call(job, &c);
     if (c.err_code) {
         finish(job, c.err_code, c.err_message, c.err_data, NULL);
+    } else if (c.result_text && job->bare_reply) { /* the body, written by the handler */
+        job->reply = c.result_text;
+        c.result_text = NULL;
+        finish(job, 0, NULL, NULL, NULL);
     } else {
         finish(job, 0, NULL, NULL, c.result ? c.result : json_null());
         job->session_change = c.session_change;
@@ -110,6 +115,7 @@ void rpc_execute(rpc_job *job, PGconn *db)
     }
     json_decref(c.result);
     json_decref(c.err_data);
+    free(c.result_text);
 }
 
 int rpc_run_local(PGconn *db, const dt_config *cfg, const rpc_session *s, const char *method,

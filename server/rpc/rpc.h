@@ -86,6 +86,11 @@ typedef struct rpc_call {
     const void *method_data;   /* rpc_method.data: lets one handler serve several methods */
     const rpc_upload *upload;  /* HTTP uploads only, else NULL */
     rpc_download *download;    /* the HTTP download route only, else NULL */
+    /* HTTP API routes only (the reply is the body itself): a handler on the
+     * hot path may answer with text it wrote instead of a jansson tree —
+     * c->result_text (malloc'd JSON, owned; c->result stays NULL). */
+    bool text_ok;
+    char *result_text;
     uint64_t emitted;          /* topics rpc_emit'ed in the open transaction, a bit per topic index */
 } rpc_call;
 

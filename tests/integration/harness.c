@@ -362,6 +362,11 @@ int http_get(int port, const char *path, char **body)
     return http_ex(port, path, NULL, NULL, NULL, 0, false, body);
 }
 
+int http_get_auth(int port, const char *path, const char *bearer, char **body)
+{
+    return http_ex(port, path, bearer, NULL, NULL, 0, false, body);
+}
+
 int http_post(int port, const char *path, const char *bearer, const char *data, size_t len, char **body)
 {
     return http_ex(port, path, bearer, NULL, data, len, false, body);

@@ -54,6 +54,8 @@ int didtrond_run(const char *const *args, const char *const *env);
 /* HTTP on 127.0.0.1:port. Returns the status (or -1), body in *body
  * (malloc'd, may be NULL). bearer may be NULL. */
 int http_get(int port, const char *path, char **body);
+/* The same with Authorization: Bearer (NULL: none). */
+int http_get_auth(int port, const char *path, const char *bearer, char **body);
 int http_post(int port, const char *path, const char *bearer, const char *data, size_t len, char **body);
 /* http_post with another Content-Type than application/json. */
 int http_post_typed(int port, const char *path, const char *bearer, const char *content_type, const char *data,

@@ -1114,6 +1114,72 @@ START_TEST(test_a_charge_on_another_instance_refuses_lookups_here_within_a_secon
 }
 END_TEST
 
+/* ---- GET /api/v1/route writes its answer itself ---- */
+
+/* GET /api/v1/route for svc and callee (and seed >= 0) as JSON, and
+ * route.lookup's answer for the same: the two must be equal, member for
+ * member, errors included. */
+static void same_over_http(const char *token, long long svc, const char *callee, long long seed)
+{
+    char path[256];
+    int n = snprintf(path, sizeof path, "/api/v1/route?service_id=%lld&caller=%%2B12125550100&callee=%s", svc, callee);
+    if (seed >= 0)
+        snprintf(path + n, sizeof path - (size_t)n, "&seed=%lld", seed);
+    char *text = NULL;
+    int status = http_get_auth(S.port, path, token, &text);
+    json_error_t jerr;
+    json_t *body = text ? json_loads(text, 0, &jerr) : NULL;
+    ck_assert_msg(body != NULL, "not JSON (%s): %s", text ? jerr.text : "no body", text ? text : "");
+    json_t *p = json_pack("{s:I, s:s, s:s}", "service_id", (json_int_t)svc, "caller", "+12125550100", "callee", callee);
+    if (seed >= 0)
+        json_object_set_new(p, "seed", json_integer(seed));
+    json_t *r = call(admin, "route.lookup", p);
+    json_t *want = json_object_get(r, "result");
+    if (want) {
+        ck_assert_int_eq(status, 200);
+        ck_assert_msg(json_equal(body, want), "%s differs:\n%s", callee, text);
+    } else {
+        ck_assert_int_ne(status, 200);
+        ck_assert(json_equal(json_object_get(body, "error"), json_object_get(r, "error")));
+    }
+    json_decref(r);
+    json_decref(body);
+    free(text);
+}
+
+START_TEST(test_get_route_writes_the_same_answer_as_route_lookup)
+{
+    char *token = login_token(&S, "root", "rootpass123");
+    /* LCR with a loss, a trunk group with an empty one beside it, and a
+     * blacklist whose name needs escaping in JSON. */
+    long long tg = id_of(ok(admin, "trunk_group.create", json_pack("{s:s}", "name", "HTTP group")));
+    long long empty = id_of(ok(admin, "trunk_group.create", json_pack("{s:s}", "name", "HTTP empty")));
+    join_group(eg[3], tg);
+    entry_set(main_plan, "4478", json_pack("[o,o,o]", group_route(tg, 2, 5), group_route(empty, 1, 1),
+                                           route(eg[1], 0, 1)));
+    long long bl = id_of(ok(admin, "blacklist.create", json_pack("{s:s, s:[s]}", "name", "Quote \" back\\slash é \t tab",
+                                                                 "prefixes", "4479")));
+    update("interconnect", eg[2], json_pack("{s:{s:[I]}}", "egress_routing", "blacklist_ids", (json_int_t)bl));
+    static const char *const callees[] = { "442071234567", "447700900001", "447800000001", "447900000001",
+                                           "441234567890", "33123456789", "not-a-number" };
+    for (size_t i = 0; i < sizeof callees / sizeof callees[0]; i++)
+        same_over_http(token, svc_a, callees[i], -1);
+    /* weight (the same seed), quality (with its scores and note), priority */
+    set_mode("weight", "0");
+    same_over_http(token, svc_a, "447700900001", 42);
+    set_mode("quality", "0");
+    same_over_http(token, svc_a, "442071234567", -1);
+    same_over_http(token, svc_a, "447700900001", -1);
+    set_mode("priority", "0");
+    same_over_http(token, svc_a, "447800000001", -1);
+    set_mode("lcr", "0");
+    update("interconnect", eg[2], json_pack("{s:{s:[]}}", "egress_routing", "blacklist_ids"));
+    entry_delete(main_plan, "4478");
+    join_group(eg[3], 0);
+    free(token);
+}
+END_TEST
+
 int main(void)
 {
     admin = start_with_root(&S, "didtron_routing_r1", "routing", NULL);
@@ -1155,6 +1221,7 @@ int main(void)
     tcase_add_test(tc, test_entry_rates_show_each_suppliers_rate_and_margin_against_the_customer_plan);
     tcase_add_test(tc, test_quality_mode_orders_by_live_scores_and_entry_floors_drop_poor_suppliers);
     tcase_add_test(tc, test_a_charge_on_another_instance_refuses_lookups_here_within_a_second);
+    tcase_add_test(tc, test_get_route_writes_the_same_answer_as_route_lookup);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, true);
     wsc_close(admin);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jsonrpc.h"
+#include "strbuf.h"
 #include "protocol.h"
 #include "suite.h"
 
@@ -175,6 +176,45 @@ START_TEST(test_reply_envelopes)
 }
 END_TEST
 
+/* strbuf's JSON writer (the hot path of GET /api/v1/route) against
+ * jansson: what it writes parses back to the same string, and integers
+ * come out as jansson writes them. */
+START_TEST(test_strbuf_writes_json_strings_and_integers_jansson_reads_back)
+{
+    static const char *const cases[] = { "", "plain", "quote \" here", "back\\slash", "tab\tnew\nline\rret",
+                                         "\x01\x1f ctrl", "UTF-8: é ü 中文 🙂", "</script>", "\"\\\"" };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        strbuf b = { 0 };
+        sb_json_string(&b, cases[i]);
+        ck_assert(!b.oom);
+        json_error_t e;
+        json_t *v = json_loads(b.buf, JSON_DECODE_ANY, &e);
+        ck_assert_msg(json_is_string(v), "case %zu: %s (%s)", i, b.buf, e.text);
+        ck_assert_str_eq(json_string_value(v), cases[i]);
+        json_decref(v);
+        free(b.buf);
+    }
+    static const long long ints[] = { 0, 7, -7, 1234567890123LL, -9223372036854775807LL - 1, 9223372036854775807LL };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        strbuf b = { 0 };
+        sb_int(&b, ints[i]);
+        json_t *v = json_integer(ints[i]);
+        char *want = json_dumps(v, JSON_ENCODE_ANY);
+        ck_assert_str_eq(b.buf, want);
+        free(want);
+        json_decref(v);
+        free(b.buf);
+    }
+    /* appends grow the buffer past its first 512 bytes */
+    strbuf b = { 0 };
+    for (int i = 0; i < 1000; i++)
+        sb_puts(&b, "abcdefghij");
+    ck_assert_uint_eq(b.len, 10000);
+    ck_assert_uint_eq(strlen(b.buf), 10000);
+    free(b.buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("jsonrpc");
@@ -189,6 +229,7 @@ int main(void)
     tcase_add_test(tc, test_limits_size_depth_and_strings);
     tcase_add_test(tc, test_depth_scan_stops_early);
     tcase_add_test(tc, test_reply_envelopes);
+    tcase_add_test(tc, test_strbuf_writes_json_strings_and_integers_jansson_reads_back);
     suite_add_tcase(s, tc);
     int failed = suite_run(s, false);
     return failed;
