@@ -14,7 +14,6 @@
 #include "hierarchy.h"
 #include "../rpc/entity.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static const char *const carrier_types[] = { "customer", "supplier", "bilateral", NULL };
 static const char *const carrier_statuses[] = { "active", "suspended", "inactive", NULL };

@@ -8,7 +8,6 @@
 
 #include "../rpc/entity.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define STAMPS ", 'version', t.version, 'created_at', " TS("t.created_at") ", 'updated_at', " TS("t.updated_at")
 
 static const rpc_field list_params[] = { LIST_PARAMS, { NULL } };

@@ -13,7 +13,6 @@
 #include "hierarchy.h"
 #include "../rpc/entity.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static const char *const directions[] = { "ingress", "egress", NULL };
 static const char *const ic_statuses[] = { "active", "paused", "disabled", NULL };

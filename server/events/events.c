@@ -180,53 +180,51 @@ static void credit_changed(json_t *d)
     ledger_credit_verdicts_forget();
 }
 
+/* at_commit: the instance that emitted the topic also runs fn at its own
+ * commit (events_committed), before the event comes back through LISTEN,
+ * so it reads its own writes; the event still runs it again on arrival. */
 static const struct {
     const char *topic;
     void (*fn)(json_t *data);
+    bool at_commit;
 } observers[] = {
-    { "carrier.changed", world_changed },          /* route lookups' snapshot (route_world.h) */
-    { "interconnect.changed", world_changed },
-    { "service.changed", world_changed },
-    { "trunk_group.changed", world_changed },
-    { "blacklist.changed", world_changed },
-    { "routing_plan.changed", world_changed },
-    { "fx.updated", world_changed },
-    { "carrier.changed", credit_changed },         /* route lookups' credit verdicts (ledger.h) */
-    { "ledger.posted", credit_changed },
-    { "cdr.ingested", credit_changed },
-    { "rating_plan.changed", rating_plan_changed },
-    { "route.paused", pauses_observe_paused },     /* every instance keeps the active pauses */
-    { "route.resumed", pauses_observe_resumed },
-    { "routing_plan.changed", routing_plan_changed },
-    { "monitor_rule.changed", rules_observe_changed }, /* the evaluator reloads its rules */
-    { "interconnect.changed", probes_observe_interconnect }, /* the probe targets */
+    { "carrier.changed", world_changed, true },    /* route lookups' snapshot (route_world.h) */
+    { "interconnect.changed", world_changed, true },
+    { "service.changed", world_changed, true },
+    { "trunk_group.changed", world_changed, true },
+    { "blacklist.changed", world_changed, true },
+    { "routing_plan.changed", world_changed, true },
+    { "fx.updated", world_changed, true },
+    { "carrier.changed", credit_changed, true },   /* route lookups' credit verdicts (ledger.h) */
+    { "ledger.posted", credit_changed, true },
+    { "cdr.ingested", credit_changed, true },
+    { "rating_plan.changed", rating_plan_changed, false },
+    { "route.paused", pauses_observe_paused, false }, /* every instance keeps the active pauses */
+    { "route.resumed", pauses_observe_resumed, false },
+    { "routing_plan.changed", routing_plan_changed, false },
+    { "monitor_rule.changed", rules_observe_changed, false }, /* the evaluator reloads its rules */
+    { "interconnect.changed", probes_observe_interconnect, false }, /* the probe targets */
 };
+#define NOBSERVERS (sizeof observers / sizeof observers[0])
 
-/* What the instance that emitted a topic does at its commit, before the
- * event comes back through LISTEN: so it reads its own writes. */
-static const struct {
-    const char *topic;
-    void (*fn)(json_t *data);
-} at_commit[] = {
-    { "carrier.changed", world_changed },
-    { "interconnect.changed", world_changed },
-    { "service.changed", world_changed },
-    { "trunk_group.changed", world_changed },
-    { "blacklist.changed", world_changed },
-    { "routing_plan.changed", world_changed },
-    { "fx.updated", world_changed },
-    { "carrier.changed", credit_changed },
-    { "ledger.posted", credit_changed },
-    { "cdr.ingested", credit_changed },
-};
+/* The topic index of each observer, found once. */
+static int observer_topic[NOBSERVERS];
+static pthread_once_t observer_once = PTHREAD_ONCE_INIT;
+
+static void observer_topics(void)
+{
+    for (size_t i = 0; i < NOBSERVERS; i++)
+        observer_topic[i] = event_topic_index(observers[i].topic);
+}
 
 void events_committed(uint64_t emitted)
 {
-    for (size_t i = 0; emitted && i < sizeof at_commit / sizeof at_commit[0]; i++) {
-        int idx = event_topic_index(at_commit[i].topic);
-        if (idx >= 0 && (emitted >> idx & 1))
-            at_commit[i].fn(NULL);
-    }
+    if (!emitted)
+        return;
+    pthread_once(&observer_once, observer_topics);
+    for (size_t i = 0; i < NOBSERVERS; i++)
+        if (observers[i].at_commit && observer_topic[i] >= 0 && (emitted >> observer_topic[i] & 1))
+            observers[i].fn(NULL);
 }
 
 /* And when events may have been missed (the listener reconnected). */
@@ -284,7 +282,7 @@ static event_msg *decode(const char *payload)
         goto out;
     }
     m->topic = event_topic_index(t);
-    for (size_t i = 0; i < sizeof observers / sizeof observers[0]; i++)
+    for (size_t i = 0; i < NOBSERVERS; i++)
         if (!strcmp(observers[i].topic, t))
             observers[i].fn(json_object_get(j, "d"));
     m->carrier_id = (long long)json_integer_value(json_object_get(j, "c"));

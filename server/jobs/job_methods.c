@@ -234,47 +234,60 @@ static long long key_holder(rpc_call *c, json_t *dead)
     return holder;
 }
 
+/* The end of a change to a locked job: run update (params: the id, then
+ * extra when not NULL), read the job back, audit and announce it as
+ * action, answer with it. Takes before. 0 or -1 with the error set. */
+static int job_apply(rpc_call *c, const char *id, long long n, const char *action, json_t *before,
+                     const char *update, const char *extra)
+{
+    int rc = -1;
+    json_t *after = NULL;
+    PGresult *r = extra ? rpc_query(c, update, 2, id, extra) : rpc_query(c, update, 1, id);
+    if (r) {
+        PQclear(r);
+        if ((after = job_json(c, id)) && !job_changed(c, action, n, before, after)) {
+            c->result = after;
+            after = NULL;
+            rc = 0;
+        }
+    }
+    json_decref(before);
+    json_decref(after);
+    return rc;
+}
+
 static int job_retry(rpc_call *c)
 {
     char id[24], extra[16];
     long long n = rpc_int(c, "id", 0);
     snprintf(id, sizeof id, "%lld", n);
     snprintf(extra, sizeof extra, "%lld", rpc_int(c, "extra_attempts", 1));
-    json_t *before = lock_job(c, id), *after = NULL;
-    int rc = -1;
+    json_t *before = lock_job(c, id);
     if (!before)
         return -1;
     const char *state = jstr_or(before, "state");
     if (strcmp(state, "queued") && strcmp(state, "dead")) {
         rpc_fail(c, RPC_CONFLICT, "job %s is %s: only a queued or dead job can be retried", id, state);
-        goto out;
+        json_decref(before);
+        return -1;
     }
     if (!strcmp(state, "dead")) {
         long long holder = key_holder(c, before);
-        if (holder < 0)
-            goto out;
         if (holder > 0) {
             rpc_fail(c, RPC_CONFLICT, "job %lld holds the same dedupe key now", holder);
             json_decref(c->err_data);
             c->err_data = json_pack("{s:I}", "job_id", (json_int_t)holder);
-            goto out;
+        }
+        if (holder != 0) {
+            json_decref(before);
+            return -1;
         }
     }
-    PGresult *r = rpc_query(c,
-        "UPDATE jobs SET state = 'queued', run_at = now(), max_attempts = greatest(max_attempts, attempts + $2::integer),"
-        " finished_at = NULL, updated_at = now() WHERE id = $1", 2, id, extra);
-    if (!r)
-        goto out;
-    PQclear(r);
-    if (!(after = job_json(c, id)) || job_changed(c, "retry", n, before, after))
-        goto out;
-    c->result = after;
-    after = NULL;
-    rc = 0;
-out:
-    json_decref(before);
-    json_decref(after);
-    return rc;
+    return job_apply(c, id, n, "retry", before,
+                     "UPDATE jobs SET state = 'queued', run_at = now(),"
+                     " max_attempts = greatest(max_attempts, attempts + $2::integer),"
+                     " finished_at = NULL, updated_at = now() WHERE id = $1",
+                     extra);
 }
 
 static int job_cancel(rpc_call *c)
@@ -282,30 +295,19 @@ static int job_cancel(rpc_call *c)
     char id[24];
     long long n = rpc_int(c, "id", 0);
     snprintf(id, sizeof id, "%lld", n);
-    json_t *before = lock_job(c, id), *after = NULL;
-    int rc = -1;
+    json_t *before = lock_job(c, id);
     if (!before)
         return -1;
     const char *state = jstr_or(before, "state");
     if (strcmp(state, "queued")) {
         rpc_fail(c, RPC_CONFLICT, "job %s is %s: only a queued job can be cancelled", id, state);
-        goto out;
+        json_decref(before);
+        return -1;
     }
-    PGresult *r = rpc_query(c,
-        "UPDATE jobs SET state = 'dead', last_error = 'cancelled', finished_at = now(), updated_at = now()"
-        " WHERE id = $1", 1, id);
-    if (!r)
-        goto out;
-    PQclear(r);
-    if (!(after = job_json(c, id)) || job_changed(c, "cancel", n, before, after))
-        goto out;
-    c->result = after;
-    after = NULL;
-    rc = 0;
-out:
-    json_decref(before);
-    json_decref(after);
-    return rc;
+    return job_apply(c, id, n, "cancel", before,
+                     "UPDATE jobs SET state = 'dead', last_error = 'cancelled', finished_at = now(), updated_at = now()"
+                     " WHERE id = $1",
+                     NULL);
 }
 
 /* ---- the table ---- */

@@ -50,10 +50,10 @@ static const record_column rule_columns[] = {
     { "scope_id", "scope_id", COL_TEXT },
     { "metric", "metric", COL_TEXT },
     { "op", "op", COL_TEXT },
-    /* prepare turns the numbers into text; COL_MONEY's cast (numeric(20,6))
-     * is the one numeric cast record.c has: thresholds keep 6 decimals */
-    { "threshold", "threshold", COL_MONEY },
-    { "reset_threshold", "reset_threshold", COL_MONEY },
+    /* ratios, seconds, ms or z-scores (not money): prepare rounds them to
+     * 6 decimals */
+    { "threshold", "threshold", COL_NUMBER },
+    { "reset_threshold", "reset_threshold", COL_NUMBER },
     { "window", "kpi_window", COL_TEXT },
     { "min_attempts", "min_attempts", COL_INT },
     { "hold_seconds", "hold_seconds", COL_INT },

@@ -1030,16 +1030,21 @@ static void upload_begin(struct lws *wsi, conn *c, unsigned long long length)
 
 /* A switch route's request (GET: its params are in c->upload_params; POST:
  * body is the params object): run its method on a worker as the bearer
- * token's user, or as the system session "switch" for an allowed address. */
+ * token's user, or as the system session "switch" for an allowed address.
+ * The download route comes this way too (a GET), with a token only, and
+ * the method may answer with a file (rpc_job.want_download). */
 static void switch_submit(conn *c, const char *body, size_t len)
 {
     if (draining) {
         http_error(c, 503, RPC_INTERNAL_ERROR, "the server is shutting down", NULL);
         return;
     }
-    if (!c->bearer[0] && !route_allow_ip(cfg->route_allow_ips, c->peer)) {
+    bool download = c->route->kind == ROUTE_DOWNLOAD; /* files: always a user's token */
+    if (!c->bearer[0] && (download || !route_allow_ip(cfg->route_allow_ips, c->peer))) {
         http_error(c, 401, RPC_NOT_AUTHENTICATED,
-                   "send Authorization: Bearer TOKEN, or call from an address in route_allow_ips", NULL);
+                   download ? "send Authorization: Bearer TOKEN (from auth.login)"
+                            : "send Authorization: Bearer TOKEN, or call from an address in route_allow_ips",
+                   NULL);
         return;
     }
     rpc_job *j = job_new(c);
@@ -1049,6 +1054,7 @@ static void switch_submit(conn *c, const char *body, size_t len)
     }
     j->http = true;
     j->bare_reply = true;
+    j->want_download = download;
     json_t *root = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 1, "method", c->route->method);
     if (body) { /* the params object, checked with the limits of any request */
         if (!root || json_object_set_new(root, "params", json_object())) {
@@ -1110,44 +1116,6 @@ static void switch_submit(conn *c, const char *body, size_t len)
         snprintf(j->bearer, sizeof j->bearer, "%s", c->bearer);
     else
         auth_system_session(&j->session, "switch");
-    c->hstate = HTTP_WAITING;
-    pool_submit(&j->base);
-}
-
-/* The download route's request: its params are in c->upload_params (the
- * path's {id}); always as the bearer token's user. */
-static void download_submit(conn *c)
-{
-    if (draining) {
-        http_error(c, 503, RPC_INTERNAL_ERROR, "the server is shutting down", NULL);
-        return;
-    }
-    if (!c->bearer[0]) {
-        http_error(c, 401, RPC_NOT_AUTHENTICATED, "send Authorization: Bearer TOKEN (from auth.login)", NULL);
-        return;
-    }
-    rpc_job *j = job_new(c);
-    json_t *root = j ? json_pack("{s:s, s:i, s:s, s:O}", "jsonrpc", "2.0", "id", 1, "method", c->route->method,
-                                 "params", c->upload_params) : NULL;
-    if (!root) {
-        free(j);
-        http_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", NULL);
-        return;
-    }
-    j->http = true;
-    j->bare_reply = true;
-    j->want_download = true;
-    j->req.root = root;
-    j->req.id = json_object_get(root, "id");
-    j->req.params = json_object_get(root, "params");
-    j->req.method = c->route->method;
-    j->method = registry_find(c->route->method);
-    if (!j->method) {
-        job_free(j);
-        http_error(c, 404, RPC_METHOD_NOT_FOUND, "this route's method is not available on this server", NULL);
-        return;
-    }
-    snprintf(j->bearer, sizeof j->bearer, "%s", c->bearer);
     c->hstate = HTTP_WAITING;
     pool_submit(&j->base);
 }
@@ -1301,7 +1269,7 @@ static void http_begin(struct lws *wsi, conn *c, const char *path)
         if (upload_query(wsi, rt, params, msg, sizeof msg))
             http_error(c, 400, RPC_INVALID_PARAMS, msg, NULL);
         else
-            download_submit(c);
+            switch_submit(c, NULL, 0); /* as a switch's GET, with a user's token only */
         return;
     }
     /* POST: lws 4.1 never completes a chunked request body, so ask for a

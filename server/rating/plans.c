@@ -19,7 +19,6 @@
 #include "timeutil.h"
 #include "../rpc/entity.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static const char *const directions[] = { "customer", "supplier", NULL };
 static const char *const roundings[] = { "up", "half_up", "down", NULL };

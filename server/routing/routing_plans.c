@@ -16,7 +16,6 @@
 #include "../rpc/entity.h"
 #include "routing.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define STAMPS ", 'version', t.version, 'created_at', " TS("t.created_at") ", 'updated_at', " TS("t.updated_at")
 #define ROUTES_MAX 500
 

@@ -14,7 +14,8 @@ static void placeholder(strbuf *sql, col_kind k, int n)
 {
     static const char *const post[] = {
         [COL_TEXT] = "::text", [COL_INT] = "::integer", [COL_BIGINT] = "::bigint",
-        [COL_MONEY] = "::numeric(20,6)", [COL_BOOL] = "::boolean", [COL_JSONB] = "::jsonb",
+        [COL_MONEY] = "::numeric(20,6)", [COL_NUMBER] = "::double precision", [COL_BOOL] = "::boolean",
+        [COL_JSONB] = "::jsonb",
         [COL_JSONB_MERGE] = "::jsonb",
         [COL_TEXT_ARRAY] = "::jsonb))", [COL_TIME] = "::time",
     };
@@ -35,6 +36,8 @@ const char *record_param(json_t *v, col_kind kind, char *buf, size_t n, char **o
         return json_string_value(v);
     if (json_is_integer(v))
         snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, n, "%.17g", json_real_value(v));
     else if (json_is_boolean(v))
         snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
     else

@@ -13,11 +13,16 @@
 
 #include "rpc.h"
 
+/* A timestamptz column as the wire's RFC 3339 UTC text, for item SQL:
+ *   "json_build_object('created_at', " TS("t.created_at") ")" */
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 typedef enum {
     COL_TEXT,
     COL_INT,        /* integer */
     COL_BIGINT,
     COL_MONEY,      /* numeric(20,6) from a decimal string */
+    COL_NUMBER,     /* double precision from a JSON number or its text: a ratio, a score, never money */
     COL_BOOL,
     COL_JSONB,      /* an object or array, stored whole */
     COL_JSONB_MERGE,/* an object merged key by key into the stored one on update */

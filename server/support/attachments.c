@@ -26,13 +26,8 @@
 #include "../audit/audit.h"
 #include "../auth/secret.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define INLINE_MAX (45 * 1024) /* largest file sent or returned as base64 */
 
-static const char attachment_json[] =
-    "json_build_object('id', a.id, 'ticket_id', a.ticket_id, 'message_id', a.message_id,"
-    " 'filename', a.filename, 'content_type', a.content_type, 'size', a.size, 'sha256', a.sha256,"
-    " 'created_at', " TS("a.created_at") ")";
 
 /* Is type in the comma-separated list (case-insensitive, parameters such
  * as "; charset=utf-8" ignored)? */
@@ -221,13 +216,11 @@ int ticket_attach(rpc_call *c)
     char sizet[24];
     snprintf(sizet, sizeof sizet, "%lld", size);
     const char *params[] = { idt, mt, internal ? "t" : "f", rpc_str(c, "filename"), ctype, sizet, sha, token, uid };
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO ticket_attachments AS a (ticket_id, message_id, internal, filename, content_type, size, sha256,"
-             " storage_name, uploaded_by) VALUES ($1, nullif($2::bigint, 0), $3, $4, $5, $6, $7, $8, $9)"
-             " RETURNING (%s)::text, a.id",
-             attachment_json);
-    PGresult *r = rpc_queryv(c, sql, 9, params);
+    PGresult *r = rpc_queryv(c,
+        "INSERT INTO ticket_attachments AS a (ticket_id, message_id, internal, filename, content_type, size, sha256,"
+        " storage_name, uploaded_by) VALUES ($1, nullif($2::bigint, 0), $3, $4, $5, $6, $7, $8, $9)"
+        " RETURNING (" ATTACHMENT_JSON ")::text, a.id",
+        9, params);
     if (!r) {
         unlink(path);
         return -1;
@@ -248,15 +241,15 @@ int ticket_attach(rpc_call *c)
 
 int ticket_attachment_get(rpc_call *c)
 {
-    char idt[24], cid[24], sql[1024];
+    char idt[24], cid[24];
     snprintf(idt, sizeof idt, "%lld", rpc_int(c, "id", 0));
     bool customer = c->session->role == ROLE_CUSTOMER;
     snprintf(cid, sizeof cid, "%lld", customer ? c->session->carrier_id : 0);
-    snprintf(sql, sizeof sql,
-             "SELECT (%s)::text, a.storage_name, a.size FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id"
-             " WHERE a.id = $1 AND ($2::bigint = 0 OR (t.carrier_id = $2 AND NOT a.internal))",
-             attachment_json);
-    PGresult *r = rpc_query(c, sql, 2, idt, cid);
+    PGresult *r = rpc_query(c,
+        "SELECT (" ATTACHMENT_JSON ")::text, a.storage_name, a.size FROM ticket_attachments a"
+        " JOIN tickets t ON t.id = a.ticket_id"
+        " WHERE a.id = $1 AND ($2::bigint = 0 OR (t.carrier_id = $2 AND NOT a.internal))",
+        2, idt, cid);
     if (!r)
         return -1;
     if (!PQntuples(r)) {

@@ -18,7 +18,6 @@
 
 #include "../rpc/entity.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* What a customer may read; $n is bound to "public". */
 #define CUSTOMER_SCOPE(n) "t.state = 'published' AND t.audience = $" #n

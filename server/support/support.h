@@ -7,7 +7,14 @@
 #ifndef DIDTRON_SUPPORT_H
 #define DIDTRON_SUPPORT_H
 
+#include "../rpc/record.h"
 #include "../rpc/rpc.h"
+
+/* An attachment (alias a) as the wire shows it, for item SQL. */
+#define ATTACHMENT_JSON                                                                            \
+    "json_build_object('id', a.id, 'ticket_id', a.ticket_id, 'message_id', a.message_id,"          \
+    " 'filename', a.filename, 'content_type', a.content_type, 'size', a.size, 'sha256', a.sha256," \
+    " 'created_at', " TS("a.created_at") ")"
 
 /* Adds the "tickets.sla" ticker task. Call before ticker_start. */
 int support_init(const dt_config *cfg);

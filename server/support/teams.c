@@ -13,7 +13,6 @@
 #include "support.h"
 #include "../rpc/entity.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static const char *const priorities[] = { "low", "normal", "high", "urgent", NULL };
 

@@ -25,7 +25,6 @@
 #include "../rpc/entity.h"
 #include "../system/ticker.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static const char *const priorities[] = { "low", "normal", "high", "urgent", NULL };
 static const char *const statuses[] = { "new", "open", "pending", "resolved", "closed", NULL };
@@ -79,18 +78,21 @@ static bool is_customer(rpc_call *c)
     " 'last_message', " LAST ","                                                                           \
     " 'created_at', " TS("t.created_at") ", 'updated_at', " TS("t.updated_at") ", 'version', t.version)"
 
-static const char ticket_json_staff[] = TICKET_JSON(
-    "CASE WHEN t.last_at IS NULL THEN NULL ELSE json_build_object('author', t.last_author, 'at', "
-    TS("t.last_at") ", 'excerpt', t.last_excerpt, 'internal', t.last_internal) END");
+#define LAST_STAFF                                                                                       \
+    "CASE WHEN t.last_at IS NULL THEN NULL ELSE json_build_object('author', t.last_author, 'at', "        \
+    TS("t.last_at") ", 'excerpt', t.last_excerpt, 'internal', t.last_internal) END"
+#define LAST_CUSTOMER                                                                                    \
+    "CASE WHEN t.last_public_at IS NULL THEN NULL ELSE json_build_object('author', t.last_public_author, 'at', " \
+    TS("t.last_public_at") ", 'excerpt', t.last_public_excerpt, 'internal', false) END"
+static const char ticket_json_staff[] = TICKET_JSON(LAST_STAFF);
+static const char ticket_json_customer[] = TICKET_JSON(LAST_CUSTOMER);
 
-static const char ticket_json_customer[] = TICKET_JSON(
-    "CASE WHEN t.last_public_at IS NULL THEN NULL ELSE json_build_object('author', t.last_public_author, 'at', "
-    TS("t.last_public_at") ", 'excerpt', t.last_public_excerpt, 'internal', false) END");
+/* One ticket, as the caller may see it: constant statements, $2 the
+ * customer's carrier (0 for staff). */
+#define TICKET_READ(JSON) "SELECT (" JSON ")::text FROM tickets t WHERE t.id = $1 AND ($2::bigint = 0 OR t.carrier_id = $2)"
+static const char ticket_read_staff[] = TICKET_READ(TICKET_JSON(LAST_STAFF));
+static const char ticket_read_customer[] = TICKET_READ(TICKET_JSON(LAST_CUSTOMER));
 
-#define ATTACHMENT_JSON                                                                                   \
-    "json_build_object('id', a.id, 'ticket_id', a.ticket_id, 'message_id', a.message_id,"                 \
-    " 'filename', a.filename, 'content_type', a.content_type, 'size', a.size, 'sha256', a.sha256,"        \
-    " 'created_at', " TS("a.created_at") ")"
 
 static const char *ticket_json(rpc_call *c)
 {
@@ -124,12 +126,10 @@ static long long first_value(PGresult *r, long long none)
 
 json_t *ticket_read(rpc_call *c, long long id)
 {
-    char idt[24], cid[24], sql[4096];
+    char idt[24], cid[24];
     idtext(idt, sizeof idt, id);
     idtext(cid, sizeof cid, is_customer(c) ? c->session->carrier_id : 0);
-    snprintf(sql, sizeof sql, "SELECT (%s)::text FROM tickets t WHERE t.id = $1 AND ($2::bigint = 0 OR t.carrier_id = $2)",
-             ticket_json(c));
-    PGresult *r = rpc_query(c, sql, 2, idt, cid);
+    PGresult *r = rpc_query(c, is_customer(c) ? ticket_read_customer : ticket_read_staff, 2, idt, cid);
     if (!r)
         return NULL;
     json_t *j = PQntuples(r) ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;

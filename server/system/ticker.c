@@ -250,6 +250,24 @@ static void *ticker_main(void *arg)
     return NULL;
 }
 
+/* Called with the lock held: stop the running lanes, join them, forget
+ * the connection string; returns with the lock held again. */
+static void stop_lanes(void)
+{
+    stopping = true;
+    pthread_cond_broadcast(&wake);
+    pthread_mutex_unlock(&lock);
+    for (int li = 0; li < LANES; li++)
+        if (lanes[li].running) {
+            pthread_join(lanes[li].thread, NULL);
+            lanes[li].running = false;
+        }
+    pthread_mutex_lock(&lock);
+    stopping = false;
+    free(conninfo_copy);
+    conninfo_copy = NULL;
+}
+
 int ticker_start(const char *conninfo)
 {
     pthread_once(&wake_once, wake_init);
@@ -272,18 +290,7 @@ int ticker_start(const char *conninfo)
             rc = -1;
     }
     if (rc) {
-        stopping = true;
-        pthread_cond_broadcast(&wake);
-        pthread_mutex_unlock(&lock);
-        for (int li = 0; li < LANES; li++)
-            if (lanes[li].running) {
-                pthread_join(lanes[li].thread, NULL);
-                lanes[li].running = false;
-            }
-        pthread_mutex_lock(&lock);
-        stopping = false;
-        free(conninfo_copy);
-        conninfo_copy = NULL;
+        stop_lanes();
         pthread_mutex_unlock(&lock);
         log_error("ticker: cannot start its threads");
         return -1;
@@ -300,18 +307,7 @@ void ticker_stop(void)
         pthread_mutex_unlock(&lock);
         return;
     }
-    stopping = true;
-    pthread_cond_broadcast(&wake);
-    pthread_mutex_unlock(&lock);
-    for (int li = 0; li < LANES; li++)
-        if (lanes[li].running) {
-            pthread_join(lanes[li].thread, NULL);
-            lanes[li].running = false;
-        }
-    pthread_mutex_lock(&lock);
+    stop_lanes();
     started = false;
-    stopping = false;
-    free(conninfo_copy);
-    conninfo_copy = NULL;
     pthread_mutex_unlock(&lock);
 }

@@ -497,19 +497,29 @@ START_TEST(test_routing_back_to_the_customers_own_carrier_is_circular_unless_all
 }
 END_TEST
 
+/* A new customer carrier (prepaid, no money; its id in *carrier) with an
+ * ingress on ip and a service on Retail / Main: the service id. */
+static long long prepaid_service(const char *letter, const char *ip, long long *carrier)
+{
+    char name[64], ic[32], svc[32];
+    snprintf(name, sizeof name, "Prepaid %s", letter);
+    snprintf(ic, sizeof ic, "%s-IN", letter);
+    snprintf(svc, sizeof svc, "%s voice", letter);
+    long long c = *carrier = new_carrier(name, "customer", "USD");
+    long long in = id_of(ok(admin, "interconnect.create", json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id",
+                                                                    (json_int_t)c, "name", ic, "direction", "ingress",
+                                                                    "currency", "USD", "signalling_ips", ip)));
+    return id_of(ok(admin, "service.create", json_pack("{s:I, s:s, s:I, s:I}", "interconnect_id", (json_int_t)in,
+                                                       "name", svc, "rating_plan_id", (json_int_t)retail_plan,
+                                                       "routing_plan_id", (json_int_t)main_plan)));
+}
+
 /* ---- credit, service, validation ---- */
 
 START_TEST(test_a_prepaid_customer_without_money_is_refused_until_a_top_up)
 {
-    long long c = new_carrier("Prepaid C", "customer", "USD");
-    long long in = id_of(ok(admin, "interconnect.create", json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id",
-                                                                    (json_int_t)c, "name", "C-IN", "direction",
-                                                                    "ingress", "currency", "USD", "signalling_ips",
-                                                                    "192.0.2.30")));
-    long long svc = id_of(ok(admin, "service.create", json_pack("{s:I, s:s, s:I, s:I}", "interconnect_id",
-                                                                (json_int_t)in, "name", "C voice", "rating_plan_id",
-                                                                (json_int_t)retail_plan, "routing_plan_id",
-                                                                (json_int_t)main_plan)));
+    long long c;
+    long long svc = prepaid_service("C", "192.0.2.30", &c);
     json_t *r = call(admin, "route.lookup", json_pack("{s:I, s:s, s:s}", "service_id", (json_int_t)svc, "caller", "1",
                                                       "callee", "447700900001"));
     ck_assert_int_eq(wsc_error_code(r), -32010);
@@ -880,15 +890,8 @@ END_TEST
 
 START_TEST(test_a_forced_test_route_still_refuses_a_blocked_customer)
 {
-    long long d = new_carrier("Prepaid D", "customer", "USD");
-    long long in = id_of(ok(admin, "interconnect.create", json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id",
-                                                                    (json_int_t)d, "name", "D-IN", "direction",
-                                                                    "ingress", "currency", "USD", "signalling_ips",
-                                                                    "192.0.2.40")));
-    long long svc = id_of(ok(admin, "service.create", json_pack("{s:I, s:s, s:I, s:I}", "interconnect_id",
-                                                                (json_int_t)in, "name", "D voice", "rating_plan_id",
-                                                                (json_int_t)retail_plan, "routing_plan_id",
-                                                                (json_int_t)main_plan)));
+    long long d;
+    long long svc = prepaid_service("D", "192.0.2.40", &d);
     json_t *r = call(admin, "route.lookup", forced_lookup(svc, "447700900001", eg[1]));
     ck_assert_int_eq(wsc_error_code(r), -32010);
     ck_assert_str_eq(jstr(json_object_get(json_object_get(r, "error"), "data"), "reason"), "credit");
@@ -1055,15 +1058,8 @@ END_TEST
 
 START_TEST(test_a_charge_on_another_instance_refuses_lookups_here_within_a_second)
 {
-    long long c = new_carrier("Prepaid E", "customer", "USD");
-    long long in = id_of(ok(admin, "interconnect.create", json_pack("{s:I, s:s, s:s, s:s, s:[s]}", "carrier_id",
-                                                                    (json_int_t)c, "name", "E-IN", "direction",
-                                                                    "ingress", "currency", "USD", "signalling_ips",
-                                                                    "192.0.2.32")));
-    long long svc = id_of(ok(admin, "service.create", json_pack("{s:I, s:s, s:I, s:I}", "interconnect_id",
-                                                                (json_int_t)in, "name", "E voice", "rating_plan_id",
-                                                                (json_int_t)retail_plan, "routing_plan_id",
-                                                                (json_int_t)main_plan)));
+    long long c;
+    long long svc = prepaid_service("E", "192.0.2.32", &c);
     json_decref(ok(admin, "ledger.post", json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "idempotency_key", "e-topup",
                                                    "kind", "topup", "carrier_id", (json_int_t)c, "side", "customer",
                                                    "amount", "5", "currency", "USD")));

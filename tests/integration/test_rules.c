@@ -470,11 +470,11 @@ START_TEST(test_webhook_and_email_notifications_are_queued_and_the_webhook_reach
     ck_assert_int_ge(gone_hits, 1);
     char sql[512];
     end = mono_ms() + 5000;
-    snprintf(sql, sizeof sql, "SELECT state || '/' || attempts FROM jobs WHERE kind = 'webhook.post' AND payload->>'url' = '%s'",
-             gone);
-    while (strcmp(harness_sql(sql), "dead/1") && mono_ms() < end)
+    const char *gone_url[] = { gone };
+    static const char dead[] = "SELECT state || '/' || attempts FROM jobs WHERE kind = 'webhook.post' AND payload->>'url' = $1";
+    while (strcmp(harness_sql_params(dead, 1, gone_url), "dead/1") && mono_ms() < end)
         usleep(50000);
-    ck_assert_str_eq(harness_sql(sql), "dead/1");
+    ck_assert_str_eq(harness_sql_params(dead, 1, gone_url), "dead/1");
     snprintf(sql, sizeof sql,
              "SELECT payload->>'template' || ' ' || (payload->'to'->>0) || ' ' || (payload->'alert'->>'id')"
              " FROM jobs WHERE kind = 'email.send' AND payload->'alert'->>'rule_id' = '%lld'", rule);
